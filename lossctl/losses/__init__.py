@@ -1,0 +1,32 @@
+"""The loss functions, one small pure numpy function per loss, grouped by family.
+
+- :mod:`lossctl.losses.regression`: squared, absolute, percentage, log, Huber, Poisson, pinball...
+- :mod:`lossctl.losses.classification`: binary/categorical/sparse cross-entropy, focal, NLL...
+- :mod:`lossctl.losses.divergence`: KL divergence, cosine similarity.
+- :mod:`lossctl.losses.margin`: hinge family, multi-margin, soft margin.
+- :mod:`lossctl.losses.segmentation`: Dice, Tversky.
+- :mod:`lossctl.losses.reduction`: running-sum reductions.
+- :mod:`lossctl.losses.registry`: names, aliases, options and explain text for every loss.
+
+Each function returns unreduced values (elementwise ``(N, C)`` or per-sample ``(N,)``); the
+engine (:mod:`lossctl.engine`) validates inputs, applies weights, masks and reductions.
+Attribute access (``lossctl.losses.huber``) imports the family module on first use, so importing
+this package costs nothing.
+"""
+from __future__ import annotations
+
+_FAMILIES = ("regression", "classification", "divergence", "margin", "segmentation")
+
+
+def __getattr__(name: str):
+    import importlib
+
+    if name in _FAMILIES or name in ("reduction", "registry"):
+        return importlib.import_module(f"lossctl.losses.{name}")
+    if name.startswith("_"):
+        raise AttributeError(f"module 'lossctl.losses' has no attribute {name!r}")
+    for family in _FAMILIES:
+        module = importlib.import_module(f"lossctl.losses.{family}")
+        if hasattr(module, name) and not name.startswith("_"):
+            return getattr(module, name)
+    raise AttributeError(f"module 'lossctl.losses' has no attribute {name!r}")

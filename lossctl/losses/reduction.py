@@ -1,0 +1,164 @@
+"""Reductions: from per-sample losses to one number, as running sums.
+
+Every reduction lossctl offers is a ratio of running sums, so the engine can consume row blocks
+of any size and combine them::
+
+    numerator   = sum_n  w_n * l_n            (l_n = 0 for ignored rows)
+    denominator = one of: N (rows), N_valid (non-ignored rows), sum_n w_n (weights of valid rows),
+                  sum_n cw[y_n] (class weights of the valid targets, PyTorch), N * C (elements)
+
+Which denominator a framework uses is the whole difference between several "identical" losses
+(losses.md D8-D10, D13). The rules, by reduction and convention:
+
+==========================  =============================================  ==========================
+reduction                   keras (Keras 3 ``Loss.__call__``)              torch
+==========================  =============================================  ==========================
+``mean``                    sum(w*l) / N_valid; all ignored -> 0           per loss: / N, / N*C
+                            (``sum_over_batch_size``; N_valid = N without  (kl_div), / sum(cw[y])
+                            ``ignore_class``)                              (class-weighted index
+                                                                           targets), / sum(w)
+                                                                           (weighted mse/l1); all
+                                                                           ignored -> NaN
+``sum``                     sum(w*l)                                       sum(w*l) (elementwise
+                                                                           losses: over elements)
+``mean_with_sample_weight`` sum(w*l) / sum(w)                              same
+``batchmean``               sum(w*l) / N                                   same (kl_div's batchmean)
+``none``                    no reduction: the per-sample values            same
+==========================  =============================================  ==========================
+
+Bit-for-bit stability: sums are taken over fixed chunks of :data:`CHUNK` rows with numpy's
+pairwise summation, and the chunk sums are combined exactly (``math.fsum``). Chunk boundaries sit
+at fixed row indices, so the result does not depend on how the input was split into blocks.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+#: Rows per summation chunk. Fixed: changing it changes the last bits of reduced values.
+CHUNK = 65536
+
+REDUCTIONS = ("mean", "sum", "none", "mean_with_sample_weight", "batchmean")
+
+#: Denominator rules (see the module docstring).
+DIVISORS = ("rows", "valid", "weights", "class_weights", "elements")
+
+
+class _ExactSum:
+    """Sum of a stream of float64 arrays, independent of how the stream is split.
+
+    Values are buffered into fixed CHUNK-row chunks; each full chunk is summed with numpy's
+    pairwise sum and the chunk sums are kept as exact partials for math.fsum.
+    """
+
+    __slots__ = ("_buf", "_fill", "_partials")
+
+    def __init__(self) -> None:
+        self._buf = np.empty(CHUNK, dtype=np.float64)
+        self._fill = 0
+        self._partials: list[float] = []
+
+    def add(self, values: np.ndarray) -> None:
+        values = np.asarray(values, dtype=np.float64).reshape(-1)
+        i = 0
+        n = values.size
+        while i < n:
+            take = min(CHUNK - self._fill, n - i)
+            self._buf[self._fill : self._fill + take] = values[i : i + take]
+            self._fill += take
+            i += take
+            if self._fill == CHUNK:
+                self._partials.append(float(np.sum(self._buf)))
+                self._fill = 0
+
+    def total(self) -> float:
+        tail = float(np.sum(self._buf[: self._fill])) if self._fill else 0.0
+        with np.errstate(invalid="ignore"):
+            parts = self._partials + [tail]
+            if any(math.isnan(p) for p in parts):
+                return math.nan
+            if any(math.isinf(p) for p in parts):
+                return float(sum(parts))  # inf, -inf or nan (inf - inf) as IEEE says
+            return math.fsum(parts)
+
+
+@dataclass
+class Accumulator:
+    """Running sums over per-sample losses, fed one block at a time.
+
+    ``add`` takes, for one block: the per-sample losses ``values`` (N,), the sample weights
+    ``weights`` (N,) or None (all 1), a boolean ``valid`` mask (N,) or None (all valid; ignored
+    rows must already have value 0), the class weights of each row's target ``class_weights``
+    (N,) or None, and the number of elements per row ``width`` (C, for torch's per-element mean).
+    """
+
+    rows: int = 0
+    valid: int = 0
+    elements: int = 0
+    _wl: _ExactSum = field(default_factory=_ExactSum)
+    _w: _ExactSum = field(default_factory=_ExactSum)
+    _cw: _ExactSum = field(default_factory=_ExactSum)
+
+    def add(
+        self,
+        values: np.ndarray,
+        *,
+        weights: np.ndarray | None = None,
+        valid: np.ndarray | None = None,
+        class_weights: np.ndarray | None = None,
+        width: int = 1,
+    ) -> None:
+        values = np.asarray(values, dtype=np.float64)
+        n = values.shape[0]
+        w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
+        mask = np.ones(n, dtype=bool) if valid is None else np.asarray(valid, dtype=bool)
+        wl = w * values
+        wl = np.where(mask, wl, 0.0)  # an ignored row contributes exactly 0, even if w is inf
+        self._wl.add(wl)
+        self._w.add(np.where(mask, w, 0.0))
+        cw = np.ones(n) if class_weights is None else np.asarray(class_weights, dtype=np.float64)
+        self._cw.add(np.where(mask, cw, 0.0))
+        self.rows += n
+        self.valid += int(mask.sum())
+        self.elements += n * width
+
+    @property
+    def weighted_sum(self) -> float:
+        return self._wl.total()
+
+    @property
+    def weight_sum(self) -> float:
+        return self._w.total()
+
+    @property
+    def class_weight_sum(self) -> float:
+        return self._cw.total()
+
+    def divisor(self, rule: str) -> float:
+        if rule == "rows":
+            return float(self.rows)
+        if rule == "valid":
+            return float(self.valid)
+        if rule == "weights":
+            return self.weight_sum
+        if rule == "class_weights":
+            return self.class_weight_sum
+        if rule == "elements":
+            return float(self.elements)
+        raise ValueError(f"unknown divisor rule {rule!r}; expected one of {DIVISORS}")
+
+    def reduce(self, rule: str | None, *, empty: str = "zero", scale: float = 1.0) -> float:
+        """The reduced value: ``scale * sum(w*l) / divisor(rule)``, or the sum when rule is None.
+
+        ``empty`` says what a zero divisor gives: ``"zero"`` (Keras ``divide_no_nan``) or
+        ``"nan"`` (PyTorch: 0/0).
+        """
+        total = self.weighted_sum * scale
+        if rule is None:
+            return total
+        d = self.divisor(rule)
+        if d == 0:
+            return 0.0 if empty == "zero" else math.nan
+        return total / d
