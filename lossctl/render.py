@@ -1,0 +1,247 @@
+"""Presentation for people: rich consoles, tables and progress bars.
+
+This is the only module that builds rich renderables. It is imported lazily, by commands that
+print for a person (and by :class:`lossctl.writers.TableSink` for ``--format table``), never by
+``import lossctl`` or ``lossctl --help``. Data for machines (csv, json, npy) never passes through
+here: see :mod:`lossctl.writers`.
+
+Colour: rich honours ``NO_COLOR`` (colour off, bold/italic kept), ``FORCE_COLOR`` and
+``TERM=dumb`` by itself; ``--no-color`` is ``make_console(no_color=True)``. Whether a *table* is
+printed at all is decided by the caller from ``sys.stdout.isatty()``, not by rich.
+"""
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+from rich.text import Text
+
+__all__ = [
+    "TaskProgress",
+    "build_table",
+    "format_cell",
+    "is_number",
+    "make_console",
+    "progress",
+    "table",
+]
+
+
+def make_console(
+    *,
+    stderr: bool = False,
+    no_color: bool = False,
+    file: Any = None,
+    width: int | None = None,
+    force_terminal: bool | None = None,
+) -> Console:
+    """A rich console set up the lossctl way.
+
+    Highlighting and emoji codes are off, so numbers and file names print as they are (a file
+    called ``a:cat:.csv`` stays that). Markup stays on for lossctl's own strings; print user text
+    with ``markup=False``.
+
+    Args:
+        stderr: write to standard error (messages, progress) instead of standard output.
+        no_color: ``--no-color``: no colour whatever the environment says. When False, rich still
+            honours ``NO_COLOR``.
+        file: write to this stream instead (tests: ``io.StringIO()``).
+        width: fixed width; default: the terminal's, ``COLUMNS``, or 80.
+        force_terminal: override rich's terminal detection (``False`` for files: no control codes
+            even under ``FORCE_COLOR``).
+
+    Returns:
+        The console.
+    """
+    return Console(
+        stderr=stderr,
+        file=file,
+        width=width,
+        # None (not False) lets rich read NO_COLOR; False would override the environment.
+        no_color=True if no_color else None,
+        force_terminal=force_terminal,
+        highlight=False,
+        emoji=False,
+    )
+
+
+def is_number(value: Any) -> bool:
+    """Whether a table cell holds a number (Python or numpy int, float or bool)."""
+    if isinstance(value, (bool, int, float)):
+        return True
+    numpy = sys.modules.get("numpy")
+    return numpy is not None and isinstance(value, (numpy.number, numpy.bool_))
+
+
+def format_cell(value: Any, precision: int = 6) -> str:
+    """A cell as text for people: floats to ``precision`` significant digits, ints exact.
+
+    Args:
+        value: a number, a string, or ``None`` (an empty cell).
+        precision: significant digits for floats (``f"{x:.{precision}g}"``: ``0.1 + 0.2`` ->
+            ``0.3``, ``1234567.0`` -> ``1.23457e+06``).
+
+    Returns:
+        The text; NaN is ``nan``, infinities ``inf``/``-inf``, booleans ``1``/``0``.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    numpy = sys.modules.get("numpy")
+    if isinstance(value, bool) or (numpy is not None and isinstance(value, numpy.bool_)):
+        return "1" if value else "0"
+    if isinstance(value, int) or (numpy is not None and isinstance(value, numpy.integer)):
+        return str(int(value))
+    if isinstance(value, float) or (numpy is not None and isinstance(value, numpy.floating)):
+        x = float(value)
+        if math.isnan(x):
+            return "nan"
+        if math.isinf(x):
+            return "inf" if x > 0 else "-inf"
+        return f"{x:.{precision}g}"
+    return str(value)
+
+
+def build_table(
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    title: str | None = None,
+    precision: int = 6,
+    show_header: bool = True,
+) -> Table:
+    """A rich table of rows: numeric columns right-aligned and rounded, text left-aligned.
+
+    Cells and headings are plain text (``Text``), never parsed as rich markup, so labels such as
+    ``[cat]`` print as they are. When the table is wider than the console, cells are folded onto
+    more lines rather than cut with an ellipsis, so no digit is ever hidden. Compose the result
+    into panels or layouts, or print it with :func:`table`.
+
+    Args:
+        columns: headings, one per column.
+        rows: rows of cells (numbers, strings, ``None``), each ``len(columns)`` long.
+        title: shown above the table.
+        precision: significant digits for float cells (see :func:`format_cell`).
+        show_header: print the headings.
+
+    Returns:
+        The table.
+
+    Raises:
+        ValueError: a row has the wrong number of cells.
+    """
+    rows = [list(r) for r in rows]
+    ncols = len(columns)
+    for i, row in enumerate(rows):
+        if len(row) != ncols:
+            raise ValueError(f"row {i} has {len(row)} cells, the table has {ncols} columns")
+    numeric = [
+        all(r[j] is None or is_number(r[j]) for r in rows) and any(r[j] is not None for r in rows)
+        for j in range(ncols)
+    ]
+    result = Table(
+        title=Text(title) if title else None,
+        show_header=show_header,
+        header_style="bold",
+    )
+    for name, num in zip(columns, numeric):
+        justify = "right" if num else "left"
+        # fold, never "…": a table too wide for the terminal wraps cells instead of hiding digits
+        result.add_column(Text(str(name), justify=justify), justify=justify, overflow="fold")
+    for row in rows:
+        result.add_row(*(Text(format_cell(v, precision)) for v in row))
+    return result
+
+
+def table(
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    title: str | None = None,
+    precision: int = 6,
+    console: Console,
+    show_header: bool = True,
+) -> None:
+    """Print rows as a table on ``console`` (see :func:`build_table`).
+
+    Args:
+        columns: headings, one per column.
+        rows: rows of cells.
+        title: shown above the table.
+        precision: significant digits for float cells.
+        console: where to print (:func:`make_console`).
+        show_header: print the headings.
+    """
+    console.print(
+        build_table(columns, rows, title=title, precision=precision, show_header=show_header)
+    )
+
+
+class TaskProgress(Progress):
+    """A rich :class:`~rich.progress.Progress` with the one task lossctl shows.
+
+    Attributes:
+        task_id: the task's id, for ``update`` and friends.
+    """
+
+    def __init__(self, *columns: Any, description: str, total: float | None, **kwargs: Any):
+        super().__init__(*columns, **kwargs)
+        self.task_id = self.add_task(description, total=total)
+
+    def step(self, advance: float = 1) -> None:
+        """Advance the task by ``advance`` units (rows, blocks, bytes: what ``total`` counts)."""
+        self.advance(self.task_id, advance)
+
+
+def progress(
+    console: Console,
+    *,
+    quiet: bool,
+    total: float | None = None,
+    description: str,
+) -> TaskProgress:
+    """A progress bar that cannot end up in the data.
+
+    Configured as the CLI conventions require: drawn on ``console`` (which must be the stderr
+    console), ``transient`` (erased when done), ``redirect_stdout=False`` and
+    ``redirect_stderr=False`` (rich would otherwise swap ``sys.stdout`` while the bar is live, and
+    data printed meanwhile would land on the terminal instead of the redirected file), and
+    disabled when ``quiet`` or when that console is not a terminal.
+
+    Use it as a context manager::
+
+        with progress(err_console, quiet=quiet, total=n_rows, description="computing") as bar:
+            for block in blocks:
+                ...
+                bar.step(len(block))
+
+    Args:
+        console: the stderr console (``make_console(stderr=True, ...)``).
+        quiet: ``-q/--quiet``: never show it.
+        total: the amount of work, or ``None`` for an indeterminate bar.
+        description: the label before the bar.
+
+    Returns:
+        The (not yet started) progress display.
+
+    Raises:
+        ValueError: ``console`` writes to standard output.
+    """
+    if console.file is sys.stdout or console.file is sys.__stdout__:
+        raise ValueError("progress bars go to the stderr console, never to stdout")
+    return TaskProgress(
+        *Progress.get_default_columns(),
+        description=description,
+        total=total,
+        console=console,
+        transient=True,
+        redirect_stdout=False,
+        redirect_stderr=False,
+        disable=quiet or not console.is_terminal,
+    )
