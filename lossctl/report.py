@@ -1,0 +1,230 @@
+"""The loss report: where the loss comes from, built from per-sample blocks in bounded memory.
+
+:class:`ReportBuilder` is fed the :class:`~lossctl.engine.BlockResult` of every block and keeps:
+
+- the ``top`` worst samples (index, true class, predicted class, confidence, loss);
+- per-class running sums (count, loss, correct predictions) for classification losses;
+- a histogram of per-sample losses over log-spaced (or, for signed losses, linear) bins, from a
+  bounded reservoir of values (exact when N <= ``reservoir``).
+
+:meth:`ReportBuilder.build` returns a plain :class:`Report` (dataclasses and lists: JSON-able,
+rendered by :mod:`lossctl.render`). No rich here.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+
+@dataclass
+class Worst:
+    index: int
+    true: str | None
+    predicted: str | None
+    confidence: float | None
+    loss: float
+
+
+@dataclass
+class ClassRow:
+    label: str
+    count: int
+    mean_loss: float
+    share: float  # share of the total (unweighted) loss
+    accuracy: float | None
+
+
+@dataclass
+class Bin:
+    lo: float
+    hi: float
+    count: int
+
+
+@dataclass
+class Report:
+    loss: str
+    alias: str | None
+    convention: str
+    reduction: str
+    value: float | None
+    samples: int
+    classes: int | None
+    options: dict[str, Any]
+    counts: dict[str, int]
+    worst: list[Worst] = field(default_factory=list)
+    per_class: list[ClassRow] = field(default_factory=list)
+    histogram: list[Bin] = field(default_factory=list)
+    nonfinite: int = 0
+
+
+class ReportBuilder:
+    """Accumulates what the report shows, block by block."""
+
+    def __init__(self, *, top: int = 10, class_names: Sequence[str] | None = None,
+                 offset: int = 0, reservoir: int = 200_000, seed: int = 0) -> None:
+        self.top = max(int(top), 0)
+        self.class_names = list(class_names) if class_names else None
+        self.offset = offset
+        self._worst: list[tuple[float, int, int | None, int | None, float | None]] = []
+        self._cls_count = np.zeros(0, dtype=np.int64)
+        self._cls_loss = np.zeros(0, dtype=np.float64)
+        self._cls_correct = np.zeros(0, dtype=np.int64)
+        self._has_pred = False
+        self._has_classes = False
+        self._res = np.empty(0, dtype=np.float64)
+        self._cap = reservoir
+        self._seen = 0
+        self._rng = np.random.default_rng(seed)
+        self._nonfinite = 0
+        self._total = 0.0
+
+    def feed(self, block: Any) -> None:
+        v = np.asarray(block.per_sample, dtype=np.float64)
+        n = v.shape[0]
+        idx = np.arange(block.start, block.start + n)
+        finite = np.isfinite(v)
+        self._nonfinite += int((~finite).sum())
+        # top-K worst (NaN/inf first: they are what the user must see)
+        if self.top:
+            key = np.where(finite, v, np.inf)
+            k = min(self.top, n)
+            cand = np.argpartition(-key, k - 1)[:k] if k < n else np.arange(n)
+            for i in cand:
+                t = None if block.true_class is None else int(block.true_class[i])
+                p = None if block.pred_class is None else int(block.pred_class[i])
+                c = None if block.confidence is None else float(block.confidence[i])
+                self._worst.append((float(key[i]), int(idx[i]), t, p, c))
+            self._worst.sort(key=lambda r: (-r[0], r[1]))
+            del self._worst[self.top:]
+        # per class
+        if block.true_class is not None:
+            self._has_classes = True
+            tc = np.asarray(block.true_class)
+            ok = tc >= 0
+            tc_ok = tc[ok]
+            size = int(tc_ok.max(initial=-1)) + 1
+            if block.pred_class is not None:
+                size = max(size, int(np.asarray(block.pred_class).max(initial=-1)) + 1)
+            self._grow(size)
+            np.add.at(self._cls_count, tc_ok, 1)
+            np.add.at(self._cls_loss, tc_ok, np.where(finite[ok], v[ok], 0.0))
+            if block.pred_class is not None:
+                self._has_pred = True
+                hit = np.asarray(block.pred_class)[ok] == tc_ok
+                np.add.at(self._cls_correct, tc_ok[hit], 1)
+        self._total += float(np.sum(v[finite]))
+        # reservoir of values for the histogram
+        fv = v[finite]
+        room = self._cap - self._res.shape[0]
+        if room > 0:
+            self._res = np.concatenate([self._res, fv[:room]])
+            fv = fv[room:]
+        if fv.size:  # Algorithm R, vectorised per block
+            pos = self._seen + (finite.sum() - fv.size) + np.arange(fv.size)
+            j = (self._rng.random(fv.size) * (pos + 1)).astype(np.int64)
+            keep = j < self._cap
+            self._res[j[keep]] = fv[keep]
+        self._seen += int(finite.sum())
+
+    def _grow(self, size: int) -> None:
+        if size > self._cls_count.shape[0]:
+            pad = size - self._cls_count.shape[0]
+            self._cls_count = np.concatenate([self._cls_count, np.zeros(pad, np.int64)])
+            self._cls_loss = np.concatenate([self._cls_loss, np.zeros(pad)])
+            self._cls_correct = np.concatenate([self._cls_correct, np.zeros(pad, np.int64)])
+
+    def label(self, cls: int | None) -> str | None:
+        if cls is None:
+            return None
+        if cls < 0:
+            return "(ignored)"
+        if self.class_names and cls < len(self.class_names):
+            return self.class_names[cls]
+        return str(cls + self.offset)
+
+    def build(self, result: Any, *, bins: int = 12) -> Report:
+        counters = result.counters
+        rep = Report(
+            loss=result.loss,
+            alias=result.alias,
+            convention=result.convention,
+            reduction=result.reduction,
+            value=result.value,
+            samples=result.samples,
+            classes=result.classes,
+            options=dict(result.options),
+            counts={
+                "clipped": counters.clipped,
+                "renormalised": counters.renormalised,
+                "ignored": counters.ignored,
+                "rounded": counters.rounded,
+            },
+            nonfinite=self._nonfinite,
+        )
+        for key, i, t, p, c in self._worst:
+            rep.worst.append(Worst(i, self.label(t), self.label(p), c, key))
+        if self._has_classes:
+            total = self._total if self._total else 1.0
+            for cls in range(self._cls_count.shape[0]):
+                cnt = int(self._cls_count[cls])
+                if cnt == 0:
+                    continue
+                loss_sum = float(self._cls_loss[cls])
+                rep.per_class.append(
+                    ClassRow(
+                        label=self.label(cls) or str(cls),
+                        count=cnt,
+                        mean_loss=loss_sum / cnt,
+                        share=loss_sum / total,
+                        accuracy=(int(self._cls_correct[cls]) / cnt) if self._has_pred else None,
+                    )
+                )
+        rep.histogram = histogram(self._res, bins=bins)
+        return rep
+
+
+def histogram(values: np.ndarray, *, bins: int = 12) -> list[Bin]:
+    """Bins for a terminal histogram: log-spaced when the values are positive and span more
+    than two decades (cross-entropy typically does), linear otherwise."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return []
+    lo, hi = float(v.min()), float(v.max())
+    if lo == hi:
+        return [Bin(lo, hi, int(v.size))]
+    pos = v[v > 0]
+    if lo >= 0 and pos.size and pos.max() / pos.min() > 100:
+        small = float(pos.min())
+        edges = np.geomspace(small, hi, bins)
+        edges = np.concatenate([[lo], edges]) if lo < small else np.concatenate([[small], edges[1:]])
+        edges = np.unique(edges)
+    else:
+        edges = np.linspace(lo, hi, bins + 1)
+    counts, edges = np.histogram(v, bins=edges)
+    return [Bin(float(a), float(b), int(c)) for a, b, c in zip(edges[:-1], edges[1:], counts)]
+
+
+def bar(count: int, biggest: int, width: int = 30) -> str:
+    """A text bar proportional to count (used by the renderer; plain text, no markup)."""
+    if biggest <= 0:
+        return ""
+    full = count * width / biggest
+    n = int(full)
+    frac = full - n
+    s = "█" * n
+    if frac >= 0.5 and n < width:
+        s += "▌"
+    if count and not s:
+        s = "▏"
+    return s
+
+
+def _finite_or_none(x: float | None) -> float | None:
+    if x is None or not math.isfinite(x):
+        return None
+    return x
