@@ -245,3 +245,95 @@ def progress(
         redirect_stderr=False,
         disable=quiet or not console.is_terminal,
     )
+
+
+# --- the loss report (``lossctl compute`` on a terminal) ---------------------------------------
+
+
+def _fmt(x: Any, precision: int) -> str:
+    return "—" if x is None else format_cell(x, precision)
+
+
+def report(rep: Any, *, console: Console, precision: int = 6, width: int = 30) -> None:
+    """Print a :class:`lossctl.report.Report`: summary, worst samples, per class, histogram.
+
+    Everything is plain ``Text`` (file names and labels may contain ``[...]``).
+    """
+    from rich.panel import Panel
+
+    from lossctl.report import bar
+
+    name = rep.loss if not rep.alias or rep.alias == rep.loss else f"{rep.loss} ({rep.alias})"
+    summary = Table.grid(padding=(0, 2))
+    summary.add_column(style="bold")
+    summary.add_column()
+    value = "—  (reduction none: see the per-sample output)" if rep.value is None else format_cell(
+        rep.value, max(precision, 8)
+    )
+    summary.add_row(Text("loss"), Text(name))
+    summary.add_row(Text("value"), Text(value, style="bold"))
+    summary.add_row(Text("convention"), Text(rep.convention))
+    summary.add_row(Text("reduction"), Text(rep.reduction))
+    summary.add_row(Text("samples"), Text(str(rep.samples)))
+    if rep.classes:
+        summary.add_row(Text("classes"), Text(str(rep.classes)))
+    opts = ", ".join(f"{k}={v}" for k, v in rep.options.items() if v not in (None, False, 0, 0.0))
+    if opts:
+        summary.add_row(Text("options"), Text(opts))
+    counts = [f"{v} {k}" for k, v in rep.counts.items() if v]
+    if rep.nonfinite:
+        counts.append(f"{rep.nonfinite} non-finite")
+    summary.add_row(Text("flags"), Text(", ".join(counts) if counts else "none"))
+    console.print(Panel(summary, title=Text("lossctl compute"), expand=False))
+
+    if rep.worst:
+        has_cls = any(w.true is not None for w in rep.worst)
+        cols = ["row", "loss"]
+        if has_cls:
+            cols[1:1] = ["true", "predicted", "confidence"]
+        rows = []
+        for w in rep.worst:
+            r: list[Any] = [w.index]
+            if has_cls:
+                r += [w.true, w.predicted, w.confidence]
+            r.append(w.loss)
+            rows.append(r)
+        console.print(build_table(cols, rows, title=f"worst {len(rows)} samples", precision=precision))
+
+    if rep.per_class:
+        acc = any(c.accuracy is not None for c in rep.per_class)
+        cols = ["class", "count", "mean loss", "share of loss"] + (["accuracy"] if acc else [])
+        rows = []
+        for c in rep.per_class:
+            r = [c.label, c.count, c.mean_loss, f"{100 * c.share:.1f}%"]
+            if acc:
+                r.append(None if c.accuracy is None else f"{100 * c.accuracy:.1f}%")
+            rows.append(r)
+        console.print(build_table(cols, rows, title="per class", precision=precision))
+
+    if rep.histogram:
+        biggest = max(b.count for b in rep.histogram)
+        grid = Table(title=Text("per-sample loss"), show_header=True, header_style="bold", box=None)
+        grid.add_column(Text("from", justify="right"), justify="right")
+        grid.add_column(Text("to", justify="right"), justify="right")
+        grid.add_column(Text("count", justify="right"), justify="right")
+        grid.add_column(Text(""), no_wrap=True)
+        for b in rep.histogram:
+            grid.add_row(
+                Text(format_cell(b.lo, 3)),
+                Text(format_cell(b.hi, 3)),
+                Text(str(b.count)),
+                Text(bar(b.count, biggest, width), style="cyan"),
+            )
+        console.print(grid)
+
+
+def compare(rows: Sequence[Any], *, console: Console, precision: int = 6) -> None:
+    """Print ``--compare`` results: one row per convention, value and the reason it differs."""
+    t = build_table(
+        ["convention", "value", "why it differs"],
+        [[r["convention"], r["value"], r["reason"]] for r in rows],
+        title=f"{rows[0]['loss']} under each convention" if rows else None,
+        precision=max(precision, 8),
+    )
+    console.print(t)

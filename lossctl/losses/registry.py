@@ -67,12 +67,12 @@ OPTIONS: Mapping[str, Option] = MappingProxyType(
             Option("label_smoothing", "--label-smoothing", float, "smooth targets by EPS"),
             Option("pos_weight", "--pos-weight", float, "weight of the positive term"),
             Option("delta", "--delta", float, "Huber threshold between quadratic and linear"),
-            Option("beta", "--beta", float, "Smooth-L1 threshold / Tversky false-negative weight"),
+            Option("beta", "--beta", float, "Smooth-L1 threshold / Tversky false-positive weight"),
             Option("log_input", "--log-input", bool, "y_pred holds log-rates / log-probabilities"),
             Option("full", "--full", bool, "add the Stirling term (PyTorch poisson_nll full=True)"),
             Option("quantile", "--quantile", float, "pinball quantile in (0, 1)"),
             Option("gamma", "--gamma", float, "focal exponent"),
-            Option("alpha", "--alpha", float, "focal class balance / Tversky false-positive weight"),
+            Option("alpha", "--alpha", float, "focal class balance / Tversky false-negative weight"),
             Option("class_balancing", "--class-balancing", bool, "apply alpha (binary focal)"),
             Option("q", "--q", float, "generalized cross-entropy exponent in (0, 1)"),
             Option("epsilon", "--epsilon", float, "Poly-1 coefficient"),
@@ -254,8 +254,9 @@ SPECS: tuple[LossSpec, ...] = (
         features=("elementwise",),
         conventions=("keras",),
         finalize="sqrt",
-        divergences="Keras has RMSE only as a metric; scikit-learn root_mean_squared_error "
-        "weights with sum(w*e^2)/sum(w) (use --reduction mean_with_sample_weight).",
+        divergences="Keras has RMSE only as a metric, which divides weighted sums by sum(w) "
+        "(--reduction mean_with_sample_weight); scikit-learn root_mean_squared_error takes the "
+        "root per output column, then averages (differs when C > 1).",
     ),
     LossSpec(
         name="huber",
@@ -854,11 +855,12 @@ SPECS: tuple[LossSpec, ...] = (
         prediction="probabilities",
         kind="row",
         summary="Tversky loss: Dice with separate weights for false positives and negatives.",
-        formula="l = 1 - TP / (TP + alpha FP + beta FN + 1e-7)",
-        when="Segmentation where missing a region costs more than a false alarm (beta > alpha).",
+        formula="l = 1 - TP / (TP + alpha FN + beta FP + 1e-7)   (Keras's code: alpha weighs "
+        "false negatives, although its docstring says false positives)",
+        when="Segmentation where missing a region costs more than a false alarm (alpha > beta).",
         siblings=("dice",),
         example=f"lossctl compute tversky {_S}multilabel_labels.csv {_S}multilabel_probs.csv "
-        "--alpha 0.3 --beta 0.7",
+        "--alpha 0.7 --beta 0.3",
         aliases=(_a("Tversky", "keras"),),
         options={"alpha": 0.5, "beta": 0.5},
         conventions=("keras",),
@@ -930,3 +932,92 @@ def options_for(spec: LossSpec, alias: Alias | None = None) -> dict[str, Any]:
             if k in opts:
                 opts[k] = v
     return opts
+
+
+def reduction_rules(spec: LossSpec) -> dict[str, str]:
+    """How ``--reduction mean`` turns per-sample values into one number, per convention."""
+    per = "mean over the class axis of the elementwise values" if spec.kind == "elementwise" else (
+        "one value per row"
+    )
+    torch = {
+        "rows": "sum(l) / N",
+        "weights": "sum(w*l) / sum(w) with weights (PyTorch weight=), else sum(l) / N",
+        "class_weights": "sum(w[y_n] * l_n) / sum(w[y_n]) over non-ignored rows with class "
+        "weights, else / number of non-ignored rows; all ignored -> nan",
+        "elements": "sum(l) / (N * C) (PyTorch 'mean'); --reduction batchmean gives sum(l) / N",
+    }[spec.torch_mean]
+    if spec.kind == "elementwise" and spec.torch_mean == "rows":
+        torch = "mean over all N*C elements (= mean of the per-sample values); sum adds every element"
+    rules = {
+        "per_sample": per,
+        "keras": "sum(w*l) / N (N = rows; with --ignore-class, the non-ignored rows; all "
+        "ignored -> 0); mean_with_sample_weight: sum(w*l) / sum(w)",
+        "torch": torch,
+    }
+    if spec.finalize == "sqrt":
+        rules["keras"] = "sqrt(sum(w*l) / N) where l is the per-sample mean squared error"
+        rules["torch"] = rules["keras"]
+    return rules
+
+
+def describe(spec: LossSpec) -> dict[str, Any]:
+    """Everything ``list`` and ``explain`` show for a loss, as plain data (JSON-able)."""
+    aliases: dict[str, list[str]] = {fw: [] for fw in FRAMEWORKS}
+    for a in spec.aliases:
+        aliases.setdefault(a.framework, []).append(a.name)
+    return {
+        "name": spec.name,
+        "family": spec.family,
+        "task": spec.task,
+        "aliases": {k: v for k, v in aliases.items() if v},
+        "y_true": TARGETS[spec.target],
+        "y_pred": PREDICTIONS[spec.prediction],
+        "returns": "elementwise [N, C], reduced to one value per row" if spec.kind == "elementwise"
+        else "one value per row [N]",
+        "options": {OPTIONS[k].flag: v for k, v in spec.options.items()},
+        "features": [f"--{f.replace('_', '-')}" for f in spec.features],
+        "conventions": list(spec.conventions),
+        "default_convention": spec.default_convention,
+        "summary": spec.summary,
+        "formula": spec.formula,
+        "reduction": reduction_rules(spec),
+        "differences": spec.divergences,
+        "when": spec.when,
+        "siblings": list(spec.siblings),
+        "example": spec.example,
+    }
+
+
+def explain_text(info: Mapping[str, Any]) -> str:
+    """The ``lossctl explain`` page as Markdown (readable as plain text in a pipe)."""
+    lines = [f"# {info['name']}", "", info["summary"], ""]
+    if "alias" in info:
+        a = info["alias"]
+        implied = ", ".join(f"{k}={v}" for k, v in a["implies"].items())
+        lines += [f"`{a['name']}` is the {a['framework']} name"
+                  + (f"; it implies {implied}." if implied else "."), ""]
+    lines += ["## Formula", "", "    " + info["formula"], ""]
+    lines += ["## Inputs", "",
+              f"- y_true: {info['y_true']}",
+              f"- y_pred: {info['y_pred']}",
+              f"- returns: {info['returns']}", ""]
+    red = info["reduction"]
+    lines += ["## Reduction (--reduction mean)", "",
+              f"- per sample: {red['per_sample']}",
+              f"- keras: {red['keras']}",
+              f"- torch: {red['torch']}", ""]
+    if info["differences"]:
+        lines += ["## Where the frameworks differ", "", info["differences"], ""]
+    lines += ["## When to use it", "", info["when"], ""]
+    names = [f"{fw}: {', '.join(v)}" for fw, v in info["aliases"].items()]
+    if names:
+        lines += ["## Names", ""] + [f"- {n}" for n in names] + [""]
+    opts = [f"{k} (default {v})" for k, v in info["options"].items()] + info["features"]
+    if opts:
+        lines += ["## Options", "", ", ".join(opts), ""]
+    lines += ["## Example", "", "    " + info["example"], ""]
+    if info["siblings"]:
+        lines += ["## See also", "", ", ".join(info["siblings"]), ""]
+    if info.get("doc"):
+        lines += ["## Reference", "", *("    " + ln if ln else "" for ln in info["doc"].splitlines()), ""]
+    return "\n".join(lines)

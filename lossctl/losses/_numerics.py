@@ -1,0 +1,127 @@
+"""Numerically stable primitives shared by the loss functions.
+
+Every function here is pure numpy, keeps the dtype of its (floating) input, and is exact and
+warning-free over the whole finite range: logits of +-1000 or +-1e308 give the correctly rounded
+result (for example ``log_sigmoid(-1e308) == -1e308``), never NaN and never a RuntimeWarning.
+
+The forms used:
+
+- ``log_sigmoid(x) = -logaddexp(0, -x)`` and ``softplus(x) = logaddexp(0, x)``;
+- ``sigmoid`` evaluated on the side where ``exp`` cannot overflow;
+- ``log_softmax(x) = (x - m) - log(sum(exp(x - m)))`` with ``m`` the row maximum (the shift
+  Keras, PyTorch and JAX use; a row whose maximum is not finite is shifted by 0, as JAX does);
+- ``xlogy(x, y) = x * log(y)`` with ``0`` wherever ``x == 0`` (the ``0 log 0 = 0`` limit used by
+  ``torch.xlogy`` / ``scipy.special.xlogy``), and ``xlogy_from_log`` for the same when ``log y``
+  is already known (``0 * -inf`` -> 0, not NaN).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "log_sigmoid",
+    "log_softmax",
+    "logsumexp",
+    "sigmoid",
+    "softmax",
+    "softplus",
+    "xlogy",
+    "xlogy_from_log",
+]
+
+
+def softplus(x: np.ndarray) -> np.ndarray:
+    """``log(1 + exp(x))``, stable for any finite ``x`` (``softplus(1e308) == 1e308``)."""
+    x = np.asarray(x)
+    return np.logaddexp(0, x)
+
+
+def log_sigmoid(x: np.ndarray) -> np.ndarray:
+    """``log(sigmoid(x)) = -softplus(-x)``, exact for large ``|x|`` (-1000 -> -1000)."""
+    x = np.asarray(x)
+    return -np.logaddexp(0, -x)
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """``1 / (1 + exp(-x))`` evaluated without overflow.
+
+    For ``x >= 0`` it is ``1 / (1 + exp(-x))``; for ``x < 0`` it is ``exp(x) / (1 + exp(x))``, so
+    ``exp`` only ever sees non-positive arguments. ``sigmoid(-1000) == 0`` (underflow, exactly as
+    the true value rounds) and ``sigmoid(1000) == 1``.
+    """
+    x = np.asarray(x)
+    out = np.empty_like(x)
+    pos = x >= 0
+    neg = ~pos  # also holds NaN, which propagates through exp
+    out[pos] = 1 / (1 + np.exp(-x[pos]))
+    e = np.exp(x[neg])
+    out[neg] = e / (1 + e)
+    return out
+
+
+def _row_max(x: np.ndarray, axis: int) -> np.ndarray:
+    m = np.max(x, axis=axis, keepdims=True)
+    # A row whose maximum is -inf (all logits -inf) or +inf would give inf - inf = NaN in the
+    # shift; like jax.nn.logsumexp, shift such rows by 0 instead.
+    return np.where(np.isfinite(m), m, np.zeros_like(m))
+
+
+def logsumexp(x: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarray:
+    """``log(sum(exp(x), axis))`` with the max-shift; finite for any finite input."""
+    x = np.asarray(x)
+    m = _row_max(x, axis)
+    with np.errstate(over="ignore", divide="ignore"):
+        # x - m can overflow to -inf (x = -1e308, m = 1e308): that is the correctly rounded
+        # value, and exp(-inf) = 0 is exactly what the sum needs.
+        out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """``x - logsumexp(x)`` computed as ``(x - m) - log(sum(exp(x - m)))``, ``m = max(x)``.
+
+    This is the evaluation order of Keras' NumPy backend and of PyTorch's CPU kernel. Logits of
+    +-1000 give exact results (``log_softmax([1000, -1000]) == [0, -2000]``); the gap between
+    +-1e308 is beyond the float range and gives ``[0, -inf]``, the correctly rounded value,
+    without a warning.
+    """
+    x = np.asarray(x)
+    m = _row_max(x, axis)
+    with np.errstate(over="ignore", divide="ignore"):
+        shifted = x - m
+        lse = np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    return shifted - lse
+
+
+def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """``exp(x - m) / sum(exp(x - m))``, ``m = max(x)`` (Keras/JAX/PyTorch evaluation order)."""
+    x = np.asarray(x)
+    m = _row_max(x, axis)
+    with np.errstate(over="ignore"):
+        e = np.exp(x - m)
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def xlogy(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``x * log(y)``, and ``0`` where ``x == 0`` (unless ``y`` is NaN), like ``torch.xlogy``.
+
+    ``xlogy(0, 0) == 0``; ``xlogy(1, 0) == -inf`` (no warning).
+    """
+    x = np.asarray(x)
+    y = np.asarray(y)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        out = x * np.log(y)
+    return np.where((x == 0) & ~np.isnan(y), np.zeros_like(out), out)
+
+
+def xlogy_from_log(x: np.ndarray, log_y: np.ndarray) -> np.ndarray:
+    """``x * log_y`` with ``0`` where ``x == 0`` (so ``0 * -inf`` is 0, not NaN).
+
+    Used for ``sum(y * log p)`` when ``log p`` comes from ``log_softmax`` or ``log``: a class
+    with target 0 contributes nothing even if its probability underflowed to 0.
+    """
+    x = np.asarray(x)
+    log_y = np.asarray(log_y)
+    with np.errstate(invalid="ignore", over="ignore"):
+        out = x * log_y
+    return np.where((x == 0) & ~np.isnan(log_y), np.zeros_like(out), out)
