@@ -597,12 +597,21 @@ class Computation:
             )
         t = true.astype(self.dtype, copy=False)
         self._check_finite(t, side, start, "label")
-        if spec.target == "binary" or (spec.target == "dense" and spec.prediction == "probabilities"):
+        check_unit = spec.target == "binary" or (
+            spec.target == "dense" and spec.prediction == "probabilities"
+        )
+        if self.options.get("log_target"):
+            check_unit = False  # y_true holds log-probabilities (PyTorch kl_div log_target=True)
+        if check_unit:
             out = (t < 0) | (t > 1)
             if out.any():
                 i = int(np.argmax(out.any(axis=1)))
                 v = t[i][out[i]][0]
-                hint = "binary labels must be 0/1 (or probabilities)"
+                hint = (
+                    "binary labels must be 0/1 (or probabilities)"
+                    if spec.target == "binary"
+                    else "targets must be one-hot or probability rows"
+                )
                 if spec.target == "binary" and c == 1 and v == int(v) and v > 1:
                     hint = (
                         "several classes in one column are class indices: use "
