@@ -1,0 +1,84 @@
+"""Shared test set-up.
+
+The environment variables are set at import time, before any test module imports
+``lossctl.cli`` (typer reads ``_TYPER_FORCE_DISABLE_TERMINAL`` and ``TERMINAL_WIDTH`` when its
+rich helpers are first imported): no colour, no terminal detection, wide help text.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+os.environ["NO_COLOR"] = "1"
+os.environ["_TYPER_FORCE_DISABLE_TERMINAL"] = "1"
+os.environ["TERMINAL_WIDTH"] = "200"
+os.environ["COLUMNS"] = "200"
+os.environ.pop("FORCE_COLOR", None)
+os.environ.pop("LOSSCTL_DEBUG", None)
+
+import pytest  # noqa: E402
+
+#: The repository root (``python -m lossctl`` subprocesses run from here).
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """Environment for ``python -m lossctl`` subprocesses: this interpreter's, no debug."""
+    env = dict(os.environ)
+    env.pop("LOSSCTL_DEBUG", None)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env.update(extra)
+    return env
+
+
+@pytest.fixture
+def runner():
+    """A typer CliRunner (stdout and stderr kept apart)."""
+    from typer.testing import CliRunner
+
+    return CliRunner()
+
+
+@pytest.fixture
+def invoke(runner):
+    """``invoke(*args, input=None)`` -> click Result of ``lossctl *args``.
+
+    Asserts that no Python exception escaped the command (a SystemExit is the normal end).
+    """
+    from lossctl.cli import app
+
+    def _invoke(*args, input=None, env=None):
+        result = runner.invoke(app, [str(a) for a in args], input=input, env=env)
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            import traceback
+
+            tb = "".join(traceback.format_exception(*result.exc_info))
+            raise AssertionError(f"lossctl {' '.join(map(str, args))} raised:\n{tb}")
+        return result
+
+    return _invoke
+
+
+@pytest.fixture
+def write_text(tmp_path):
+    """``write_text(name, text)`` -> path of a new text file in tmp_path."""
+
+    def _write(name: str, text: str) -> Path:
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8", newline="")
+        return path
+
+    return _write
+
+
+@pytest.fixture
+def labels_csv(write_text):
+    """labels.csv: a header and the labels 0 1 2 1 0 2 (line 2 is the first label)."""
+    return write_text("labels.csv", "label\n0\n1\n2\n1\n0\n2\n")
+
+
+@pytest.fixture
+def python():
+    """The interpreter running the tests (the dev venv)."""
+    return sys.executable
