@@ -817,6 +817,644 @@ def sparse(
             dec.finish()
 
 
+# --- compute ---------------------------------------------------------------------------------------
+
+
+class Reduction(str, enum.Enum):
+    mean = "mean"
+    sum = "sum"
+    none = "none"
+    mean_with_sample_weight = "mean_with_sample_weight"
+    batchmean = "batchmean"
+
+
+class Convention(str, enum.Enum):
+    keras = "keras"
+    torch = "torch"
+
+
+class FloatDtype(str, enum.Enum):
+    float64 = "float64"
+    float32 = "float32"
+
+
+def _opt(flag: str, help: str, metavar: str | None = None, *extra: str) -> Any:
+    return typer.Option(flag, *extra, help=help, metavar=metavar, show_default=False,
+                        rich_help_panel=None)
+
+
+def _number_list(text: str) -> list[float] | None:
+    try:
+        return [float(x) for x in text.split(",") if x.strip() != ""]
+    except ValueError:
+        return None
+
+
+def _read_column(spec: str, read_opts: Any, cols: str | None, what: str, inputs: list[str]) -> Any:
+    """A whole single-column source (sample weights, class weights) as a 1-D float array."""
+    from lossctl import readers
+
+    arr, src = readers.read_array(spec, read_opts, cols)
+    if arr.ndim == 2 and arr.shape[1] != 1 and arr.shape[0] == 1:
+        arr = arr.T
+    if arr.ndim == 2 and arr.shape[1] != 1:
+        raise ShapeError(
+            f"{what} must be one column, found {arr.shape[1]}",
+            source=src.name,
+            hint="select it with --weight-cols" if what == "sample weights" else None,
+        )
+    if arr.dtype.kind not in "fiub":
+        raise DataError(f"{what} must be numbers", source=src.name)
+    return arr.reshape(-1)
+
+
+def _compare_reasons(spec: Any, runs: list[Any], weighted: bool, class_weighted: bool) -> list[str]:
+    """One line per convention saying why its value differs from the first one's."""
+    base = runs[0]
+    reasons = []
+    for r in runs:
+        if r is base:
+            reasons.append("reference")
+            continue
+        if base.value is not None and r.value is not None and (
+            base.value == r.value or abs(base.value - r.value) <= 1e-12 * max(abs(base.value), 1)
+        ):
+            reasons.append("same value")
+            continue
+        why = []
+        c = base.counters
+        if c.renormalised and spec.target in ("dense", "index") and spec.kind == "row":
+            why.append(f"Keras renormalises {c.renormalised} rows that do not sum to 1; "
+                       "PyTorch does not")
+        if c.clipped and spec.prediction == "probabilities" and not r.options.get("from_logits"):
+            if spec.name == "binary_crossentropy":
+                why.append(f"Keras clips probabilities to [1e-7, 1-1e-7], PyTorch clamps log at "
+                           f"-100 ({c.clipped} rows at the bounds)")
+            else:
+                why.append(f"Keras clips probabilities to [1e-7, 1-1e-7] ({c.clipped} rows at "
+                           "the bounds); PyTorch takes log of them as they are")
+        if spec.name == "kl_divergence":
+            why.append("Keras clips both inputs to [1e-7, 1]; PyTorch 'mean' divides by N*C "
+                       "(use --reduction batchmean for N)")
+        if weighted and spec.torch_mean == "weights":
+            why.append("weighted mean: Keras divides sum(w*l) by N, PyTorch by sum(w)")
+        if class_weighted and spec.torch_mean == "class_weights":
+            why.append("class weights: Keras uses them as sample weights (divides by N), "
+                       "PyTorch divides by the sum of the targets' weights")
+        if spec.kind == "elementwise" and r.reduction == "sum":
+            why.append("sum: Keras sums per-sample means, PyTorch sums every element")
+        if spec.name in ("huber",) and weighted:
+            why.append("PyTorch huber_loss divides weighted sums by N*C")
+        if not why:
+            why.append(spec.divergences or "the conventions compute this loss differently")
+        reasons.append("; ".join(why))
+    return reasons
+
+
+@app.command(
+    epilog=_examples(
+        "lossctl compute scce samples/digits_labels.csv samples/digits_probs.csv",
+        "lossctl compute cce onehot.csv logits.csv --from-logits --label-smoothing 0.1",
+        "lossctl compute scce results.csv --true-cols label --pred-cols 'p*'",
+        "lossctl compute CrossEntropyLoss labels.csv logits.csv --class-weight 1,3,0.5",
+        "lossctl compute bce y.csv p.csv --compare keras,torch",
+        "loss=$(lossctl compute mse y.csv p.csv)     # a pipe gets the value alone",
+        "lossctl compute scce y.csv p.csv -f csv -o per_sample.csv",
+        "lossctl compute mse y.csv p.csv --fail-above 0.5 || echo 'regressed'",
+    )
+)
+@lossctl_command
+def compute(
+    loss: Annotated[
+        str,
+        typer.Argument(
+            metavar="LOSS",
+            help="Loss name or alias from any framework, e.g. sparse_categorical_crossentropy, "
+            "scce, CrossEntropyLoss, mse_loss, kl_div (case-insensitive; see `lossctl list`).",
+            show_default=False,
+        ),
+    ],
+    y_true: Annotated[
+        str,
+        typer.Argument(
+            metavar="Y_TRUE",
+            help="Labels/targets: a file (CSV, TSV, TXT, NPY, NPZ as file.npz:key, Parquet, "
+            "Feather) or - for standard input.",
+            show_default=False,
+        ),
+    ],
+    y_pred: Annotated[
+        Optional[str],
+        typer.Argument(
+            metavar="[Y_PRED]",
+            help="Predictions, shape [N, C] or [N]. Omitted: the same file as Y_TRUE (select "
+            "columns with --true-cols / --pred-cols).",
+            show_default=False,
+        ),
+    ] = None,
+    true_cols: Annotated[Optional[str], _opt("--true-cols", "Columns of Y_TRUE: names, 1-based numbers, ranges (2-11), globs ('p*').", "SPEC")] = None,
+    pred_cols: Annotated[Optional[str], _opt("--pred-cols", "Columns of Y_PRED (same SPEC syntax).", "SPEC")] = None,
+    from_logits: Annotated[Optional[bool], typer.Option("--from-logits/--no-from-logits", help="Y_PRED holds logits (raw scores), not probabilities. Default: what the loss name implies (PyTorch's cross_entropy and the tf.nn/optax names take logits).", show_default=False)] = None,
+    label_smoothing: Annotated[Optional[float], _opt("--label-smoothing", "Smooth the targets: binary y*(1-EPS)+EPS/2, categorical y*(1-EPS)+EPS/C (also for integer labels).", "EPS")] = None,
+    offset: Annotated[Optional[int], _opt("--offset", "Class labels start at K (e.g. --offset 1 for labels 1..C).", "K")] = None,
+    ignore_class: Annotated[Optional[int], _opt("--ignore-class", "Ignore rows whose label is K (Keras ignore_class, PyTorch ignore_index; torch's default -100 applies under --convention torch).", "K")] = None,
+    sample_weight: Annotated[Optional[str], _opt("--sample-weight", "One weight per row, from any readable source (one column, or choose it with --weight-cols).", "SOURCE")] = None,
+    weight_cols: Annotated[Optional[str], _opt("--weight-cols", "Column of the --sample-weight source (default: its only column).", "SPEC")] = None,
+    class_weight: Annotated[Optional[str], _opt("--class-weight", "Class weights w0,w1,... or a SOURCE holding them (Keras: per-row weights w[y]; PyTorch: the loss's weight argument).", "W")] = None,
+    pos_weight: Annotated[Optional[float], _opt("--pos-weight", "Weight of the positive term (BCE from logits, as PyTorch/tf.nn).", "W")] = None,
+    delta: Annotated[Optional[float], _opt("--delta", "Huber threshold (default 1).", "D")] = None,
+    beta: Annotated[Optional[float], _opt("--beta", "Smooth-L1 threshold (default 1) / Tversky weight of false positives (default 0.5).", "B")] = None,
+    log_input: Annotated[Optional[bool], typer.Option("--log-input/--no-log-input", help="poisson_nll: Y_PRED holds log-rates (PyTorch default). kl_divergence: Y_PRED holds log-probabilities (implied by kl_div/KLDivLoss).", show_default=False)] = None,
+    full: Annotated[Optional[bool], typer.Option("--full/--no-full", help="poisson_nll: add the Stirling term.", show_default=False)] = None,
+    quantile: Annotated[Optional[float], _opt("--quantile", "Pinball quantile in (0, 1) (default 0.5).", "Q")] = None,
+    gamma: Annotated[Optional[float], _opt("--gamma", "Focal exponent (default 2).", "G")] = None,
+    alpha: Annotated[Optional[float], _opt("--alpha", "Focal alpha (0.25) / Tversky weight of false negatives (0.5).", "A")] = None,
+    class_balancing: Annotated[Optional[bool], typer.Option("--class-balancing/--no-class-balancing", help="binary_focal_crossentropy: apply alpha (Keras apply_class_balancing).", show_default=False)] = None,
+    q: Annotated[Optional[float], _opt("--q", "Generalized cross-entropy exponent in (0, 1) (default 0.5).", "Q")] = None,
+    epsilon: Annotated[Optional[float], _opt("--epsilon", "Poly-1 coefficient (default 2).", "E")] = None,
+    log_target: Annotated[Optional[bool], typer.Option("--log-target/--no-log-target", help="kl_divergence (PyTorch): Y_TRUE holds log-probabilities.", show_default=False)] = None,
+    p: Annotated[Optional[int], _opt("--p", "multi_margin exponent, 1 or 2 (default 1).", "P")] = None,
+    margin: Annotated[Optional[float], _opt("--margin", "multi_margin margin (default 1).", "M")] = None,
+    reduction: Annotated[Optional[Reduction], typer.Option("--reduction", "-r", case_sensitive=False, help="mean (default: Keras sum(w*l)/N, PyTorch per its rules), sum, none (one value per sample), mean_with_sample_weight (sum(w*l)/sum(w)), batchmean (sum/N).", show_default=False)] = None,
+    convention: Annotated[Optional[Convention], typer.Option("--convention", "-c", case_sensitive=False, help="Whose numbers: keras (default) or torch. PyTorch names (mse_loss, CrossEntropyLoss, ...) select torch.", show_default=False)] = None,
+    dtype: Annotated[FloatDtype, typer.Option("--dtype", case_sensitive=False, help="Compute in float64, or float32 to reproduce Keras's float32 rounding (e.g. BCE(y=0, p=1) = 15.942385).")] = FloatDtype.float64,
+    elementwise: Annotated[Optional[bool], typer.Option("--elementwise/--no-elementwise", help="Output the values before the class axis is reduced, shape [N, C] (as tf.nn.sigmoid_cross_entropy_with_logits and PyTorch reduction='none').", show_default=False)] = None,
+    classes: Annotated[Optional[str], typer.Option("--classes", metavar="A,B,C", callback=_classes, help="Class names in the order of the prediction columns, for string labels (default: the prediction file's header when the labels are strings).", show_default=False)] = None,
+    top: Annotated[int, typer.Option("--top", min=0, metavar="K", help="Worst samples shown in the table.")] = 10,
+    fail_above: Annotated[Optional[float], _opt("--fail-above", "Exit with status 3 when the reduced loss exceeds X (for CI gates).", "X")] = None,
+    compare: Annotated[Optional[str], _opt("--compare", "Compute under each convention (keras,torch or all) and show why the values differ.", "LIST")] = None,
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
+    delimiter: DelimiterOpt = None,
+    header: HeaderOpt = None,
+    precision: PrecisionOpt = 6,
+    no_color: NoColorOpt = False,
+    quiet: QuietOpt = False,
+    no_warn: NoWarnOpt = False,
+    strict: StrictOpt = False,
+) -> None:
+    """Compute a loss exactly as Keras or PyTorch would, with a per-sample breakdown.
+
+    On a terminal: a report (value, worst samples, per-class table, histogram). In a pipe: the
+    reduced value alone at full precision, or one line per sample with --reduction none;
+    --format csv|tsv|jsonl|json|npy give per-sample data.
+    """
+    import numpy as np
+
+    from lossctl import readers, writers
+    from lossctl.engine import Computation, Side, aligned
+    from lossctl.losses import registry
+
+    spec, alias = registry.lookup(loss)  # usage error for unknown names, before any I/O
+    if y_true == "-" and y_pred == "-":
+        raise UsageError("Y_TRUE and Y_PRED cannot both be standard input")
+    if "-" in (y_true, y_pred) and _isatty(sys.stdin):
+        raise stdin_tty_error("compute")
+    same_file = y_pred is None
+    if same_file and not (true_cols and pred_cols):
+        raise UsageError(
+            "Y_PRED is missing",
+            hint="give a predictions file, or select both from one file with --true-cols and "
+            "--pred-cols",
+        )
+    tty = _stdout_isatty()
+    fmt_name = fmt.value if fmt is not None else None
+    out_fmt = writers.resolve_format(fmt_name, output, stdout_isatty=tty, plain="csv")
+    value_only = fmt_name is None and output is None and not tty
+    inputs = [s for s in (y_true, y_pred, sample_weight) if s]
+    writers.check_output(output, inputs)
+    loss_opts = dict(
+        from_logits=from_logits, label_smoothing=label_smoothing, pos_weight=pos_weight,
+        delta=delta, beta=beta, log_input=log_input, full=full, quantile=quantile, gamma=gamma,
+        alpha=alpha, class_balancing=class_balancing, q=q, epsilon=epsilon,
+        log_target=log_target, p=p, margin=margin,
+    )
+    read_opts = readers.ReadOptions(header=header, delimiter=delimiter)
+
+    cw = None
+    if class_weight is not None:
+        cw = _number_list(class_weight)
+        if cw is None:
+            cw = _read_column(class_weight, read_opts, None, "class weights", inputs).tolist()
+
+    conventions = [convention.value if convention else None]
+    if compare:
+        names = [c.strip().lower() for c in compare.split(",") if c.strip()]
+        if names == ["all"]:
+            names = ["keras", "torch"]
+        for c in names:
+            if c not in ("keras", "torch"):
+                raise UsageError(f"--compare takes keras, torch or all, not {c!r}")
+        conventions = names
+
+    def make(conv: str | None) -> Computation:
+        return Computation(
+            loss, convention=conv, reduction=reduction.value if reduction else None,
+            dtype=dtype.value, offset=offset, ignore_class=ignore_class, class_weight=cw,
+            classes=classes, elementwise=elementwise, **loss_opts,
+        )
+
+    comp = make(conventions[0])  # validates every option before reading anything
+
+    with contextlib.ExitStack() as stack:
+        tsrc = stack.enter_context(readers.open_source(y_true, read_opts))
+        psrc = tsrc if same_file else stack.enter_context(readers.open_source(y_pred, read_opts))
+        tsel = tsrc.select(true_cols)
+        psel = psrc.select(pred_cols)
+        wsrc = wsel = None
+        if sample_weight is not None:
+            wsrc = stack.enter_context(readers.open_source(sample_weight, read_opts))
+            wsel = wsrc.select(weight_cols)
+            if len(wsel) != 1:
+                raise ShapeError(f"sample weights must be one column, found {len(wsel)}",
+                                 source=wsrc.name, hint="select it with --weight-cols")
+        class_names = classes
+        if class_names is None and psrc.has_header:
+            class_names = [psrc.columns[i] for i in psel]
+            comp.classes = class_names
+        ts = Side(tsrc.name, tsrc.location)
+        ps = Side(psrc.name, psrc.location)
+        ws = Side(wsrc.name, wsrc.location) if wsrc else None
+        label_names = classes  # for the report: only names the user gave or string labels use
+
+        if compare:
+            # every convention over the same rows: read once (a pipe cannot be read twice)
+            yt = tsrc.read(tsel).data
+            yp = (tsrc.read(psel) if same_file else psrc.read(psel)).data
+            w = wsrc.read(wsel).data[:, 0] if wsrc else None
+            runs = []
+            for conv in conventions:
+                c = make(conv)
+                c.classes = comp.classes
+                c.feed(yt, yp, w, true_side=ts, pred_side=ps, weight_side=ws)
+                runs.append(c.finish())
+            reasons = _compare_reasons(spec, runs, w is not None, cw is not None)
+            rows = [
+                {"loss": r.loss, "convention": r.convention, "reduction": r.reduction,
+                 "value": r.value, "reason": why}
+                for r, why in zip(runs, reasons)
+            ]
+            _emit_compare(rows, out_fmt, output, value_only, precision, no_color)
+            _gate(fail_above, runs[0].value)
+            return
+
+        if same_file:
+            both = tsel + psel
+            blocks = ((b.start, (b.data[:, : len(tsel)], b.data[:, len(tsel):]))
+                      for b in tsrc.blocks(both))
+            wb = wsrc.blocks(wsel) if wsrc else None
+            if wb is not None:
+                src_iter = ((s, (a, b2, w)) for (s, (a, b2)), (_, (w,)) in zip(blocks, aligned(wb)))
+            else:
+                src_iter = ((s, (a, b2, None)) for s, (a, b2) in blocks)
+        else:
+            src_iter = aligned(tsrc.blocks(tsel), psrc.blocks(psel),
+                               wsrc.blocks(wsel) if wsrc else None)
+
+        from lossctl.report import ReportBuilder
+
+        builder = ReportBuilder(top=top, class_names=label_names, offset=comp.offset)
+        want_elem = comp.elementwise
+        per_sample_rows = out_fmt in ("csv", "tsv", "jsonl", "npy") and not value_only
+        keep = out_fmt == "json" or (value_only and (comp.reduction == "none" or want_elem))
+        kept: list[Any] = []
+        kept_elem: list[Any] = []
+        sink = None
+        for start, (yt, yp, w) in src_iter:
+            if start == 0 and label_names is None and yt.dtype.kind in "US":
+                builder.class_names = comp.classes  # string labels: report them by name
+            res = comp.feed(yt, yp, None if w is None else w.reshape(-1),
+                            start=start, true_side=ts, pred_side=ps, weight_side=ws)
+            if out_fmt == "table":
+                builder.feed(res)
+            if per_sample_rows:
+                if sink is None:  # columns are known once the first block is computed
+                    cols = _per_sample_columns(res, want_elem, out_fmt, class_names,
+                                               comp.width or 1)
+                    sink = stack.enter_context(writers.TableSink(
+                        out_fmt, cols, output=output, header=True, precision=precision,
+                        nrows=tsrc.nrows if out_fmt == "npy" else None, no_color=no_color))
+                _write_per_sample(sink, out_fmt, res, builder, want_elem)
+            if keep:
+                kept.append(res.per_sample)
+                if want_elem and res.elementwise is not None:
+                    kept_elem.append(res.elementwise)
+        result = comp.finish()
+
+    if out_fmt == "table":
+        from lossctl import render
+
+        rep = builder.build(result)
+        console = render.make_console(no_color=no_color, file=None)
+        if output:
+            with writers.atomic_open(output, "w") as fh:
+                render.report(rep, console=render.make_console(no_color=True, file=fh, width=120),
+                              precision=precision)
+        else:
+            render.report(rep, console=console, precision=precision)
+    elif value_only:
+        if want_elem:
+            e = np.concatenate(kept_elem) if kept_elem else np.empty((0, 0))
+            with writers.TableSink("csv", [f"c{j}" for j in range(e.shape[1] if e.ndim == 2 else 1)],
+                                   header=False) as s2:
+                s2.write(e)
+        elif comp.reduction == "none":
+            v = np.concatenate(kept) if kept else np.empty(0)
+            with writers.TableSink("csv", ["loss"], header=False) as s2:
+                s2.write(v)
+        else:
+            writers.write_value(result.value)
+    elif out_fmt == "json":
+        obj = {
+            "loss": result.loss,
+            "alias": result.alias,
+            "convention": result.convention,
+            "reduction": result.reduction,
+            "value": result.value,
+            "samples": result.samples,
+            "classes": result.classes,
+            "options": {k: v for k, v in result.options.items()},
+            "per_sample": np.concatenate(kept).tolist() if kept else [],
+        }
+        if want_elem:
+            obj["elementwise"] = np.concatenate(kept_elem).tolist() if kept_elem else []
+        writers.write_json(obj, output=output)
+    _gate(fail_above, result.value)
+
+
+def _per_sample_columns(res: Any, want_elem: bool, fmt: str, class_names: list[str] | None,
+                        width: int) -> list[str]:
+    if want_elem:
+        if class_names and len(class_names) == width:
+            return list(class_names)
+        return [f"c{j}" for j in range(width)]
+    if fmt == "npy":
+        return ["loss"]
+    if res.true_class is not None:
+        return ["index", "label", "predicted", "loss"]
+    return ["index", "loss"]
+
+
+def _write_per_sample(sink: Any, fmt: str, res: Any, builder: Any, want_elem: bool) -> None:
+    import numpy as np
+
+    if want_elem:
+        sink.write(res.elementwise)
+        return
+    if fmt == "npy":
+        sink.write(res.per_sample)
+        return
+    n = res.per_sample.shape[0]
+    index = np.arange(res.start, res.start + n, dtype=np.int64)
+    if res.true_class is None:
+        sink.write(index, res.per_sample)
+        return
+
+    def names(cls: Any) -> Any:
+        if cls is None:
+            return np.full(n, "", dtype=str)
+        if builder.class_names is None:
+            out = np.asarray(cls, dtype=np.int64) + builder.offset
+            return np.where(np.asarray(cls) < 0, -1, out) if builder.offset else out
+        return np.asarray([builder.label(int(c)) for c in cls], dtype=str)
+
+    sink.write(index, names(res.true_class), names(res.pred_class), res.per_sample)
+
+
+def _gate(fail_above: float | None, value: float | None) -> None:
+    import math
+
+    if fail_above is None or value is None:
+        return
+    if math.isnan(value) or value > fail_above:
+        from lossctl.errors import ThresholdExceeded
+
+        raise ThresholdExceeded(f"loss {value!r} is above --fail-above {fail_above!r}")
+
+
+def _emit_compare(rows: list[dict], out_fmt: str, output: str | None, value_only: bool,
+                  precision: int, no_color: bool) -> None:
+    import numpy as np
+
+    from lossctl import writers
+
+    if out_fmt == "table":
+        from lossctl import render
+
+        if output:
+            with writers.atomic_open(output, "w") as fh:
+                render.compare(rows, console=render.make_console(no_color=True, file=fh, width=120),
+                               precision=precision)
+        else:
+            render.compare(rows, console=render.make_console(no_color=no_color),
+                           precision=precision)
+        return
+    if out_fmt == "json":
+        writers.write_json({"loss": rows[0]["loss"], "compare": rows}, output=output)
+        return
+    values = np.asarray([np.nan if r["value"] is None else r["value"] for r in rows])
+    if out_fmt == "npy":
+        with writers.TableSink("npy", ["value"], output=output, nrows=len(rows)) as sink:
+            sink.write(values)
+        return
+    fmt = "csv" if value_only else out_fmt
+    with writers.TableSink(fmt, ["convention", "value", "reason"], output=output,
+                           header=True) as sink:
+        sink.write(np.asarray([r["convention"] for r in rows], dtype=str), values,
+                   np.asarray([r["reason"] for r in rows], dtype=str))
+
+
+# --- list / explain ----------------------------------------------------------------------------------
+
+
+class Task(str, enum.Enum):
+    regression = "regression"
+    binary = "binary"
+    multi_class = "multi-class"
+    multi_label = "multi-label"
+    segmentation = "segmentation"
+    similarity = "similarity"
+
+
+@app.command(
+    name="list",
+    epilog=_examples(
+        "lossctl list",
+        "lossctl list --task multi-class",
+        "lossctl list -f json | jq '.[].name'",
+    ),
+)
+@lossctl_command
+def list_(
+    task: Annotated[Optional[Task], typer.Option("--task", "-t", case_sensitive=False, help="Only losses for this task.", show_default=False)] = None,
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
+    no_color: NoColorOpt = False,
+    quiet: QuietOpt = False,
+    no_warn: NoWarnOpt = False,
+    strict: StrictOpt = False,
+) -> None:
+    """List every loss: names in each framework, task, what y_true and y_pred must be, options.
+
+    A table on a terminal, CSV in a pipe, or --format json.
+    """
+    from lossctl import writers
+    from lossctl.losses import registry
+
+    out_fmt = writers.resolve_format(fmt.value if fmt else None, output,
+                                     stdout_isatty=_stdout_isatty(), plain="csv")
+    rows = [registry.describe(s) for s in registry.SPECS if task is None or s.task == task.value]
+    if out_fmt == "json":
+        writers.write_json(rows, output=output)
+        return
+    if out_fmt == "npy":
+        raise UsageError("lossctl list has no numeric output for npy", hint="use -f csv or json")
+    fws = registry.FRAMEWORKS
+    if out_fmt == "table":  # narrow enough for a terminal: aliases in one column, short kinds
+        cols = ["name", "task", "y_true", "y_pred", "other names", "options"]
+        table = [
+            [d["name"], d["task"], registry.TARGET_SHORT[s.target], s.prediction,
+             "; ".join(f"{fw}: {' '.join(v)}" for fw, v in d["aliases"].items()),
+             " ".join(list(d["options"]) + d["features"])]
+            for s, d in zip((registry.get(r["name"]) for r in rows), rows)
+        ]
+        from lossctl import render
+
+        title = f"lossctl losses ({len(rows)})"
+        if output:
+            with writers.atomic_open(output, "w") as fh:
+                render.loss_list(table, console=render.make_console(no_color=True, file=fh,
+                                                                    width=160), title=title)
+        else:
+            render.loss_list(table, console=render.make_console(no_color=no_color), title=title)
+        return
+    cols = ["name", "task", *fws, "y_true", "y_pred", "options"]
+
+    def opts(d: dict) -> str:
+        parts = [f"{k}={v}" if v not in (None, False) else k for k, v in d["options"].items()]
+        return " ".join(parts + d["features"])
+
+    table = [
+        [d["name"], d["task"], *(" ".join(d["aliases"].get(f, [])) for f in fws), d["y_true"],
+         d["y_pred"], opts(d)]
+        for d in rows
+    ]
+    import numpy as np
+
+    with writers.TableSink(out_fmt, cols, output=output, header=True, no_color=no_color,
+                           title="lossctl losses") as sink:
+        if table:
+            sink.write(*(np.asarray([r[j] for r in table], dtype=str) for j in range(len(cols))))
+
+
+@app.command(
+    epilog=_examples(
+        "lossctl explain scce",
+        "lossctl explain CrossEntropyLoss",
+        "lossctl explain kl_div -f json",
+    )
+)
+@lossctl_command
+def explain(
+    loss: Annotated[str, typer.Argument(metavar="LOSS", help="Any loss name or alias.", show_default=False)],
+    fmt: Annotated[Optional[str], typer.Option("--format", "-f", metavar="text|json", help="text (default) or json.", show_default=False)] = None,
+    no_color: NoColorOpt = False,
+    quiet: QuietOpt = False,
+    no_warn: NoWarnOpt = False,
+    strict: StrictOpt = False,
+) -> None:
+    """Explain a loss: formula, what each framework does and where they differ, when to use it,
+    input shapes, a runnable example and its siblings."""
+    from lossctl.losses import registry
+
+    spec, alias = registry.lookup(loss)
+    info = registry.describe(spec)
+    info["doc"] = spec.doc
+    if alias is not None:
+        info["alias"] = {"name": alias.name, "framework": alias.framework,
+                         "implies": dict(alias.defaults)}
+    if fmt not in (None, "text", "json"):
+        raise UsageError(f"unknown format {fmt!r} for explain", hint="use text or json")
+    if fmt == "json":
+        from lossctl import writers
+
+        writers.write_json(info)
+        return
+    text = registry.explain_text(info)
+    if _stdout_isatty():
+        from rich.markdown import Markdown
+
+        from lossctl import render
+
+        render.make_console(no_color=no_color).print(Markdown(text))
+    else:
+        sys.stdout.write(text)
+
+
+# --- inspect -----------------------------------------------------------------------------------------
+
+
+@app.command(
+    epilog=_examples(
+        "lossctl inspect samples/digits_labels_1based.csv samples/digits_probs.csv",
+        "lossctl inspect results.csv --true-cols label --pred-cols 'p*'",
+        "lossctl inspect labels.csv preds.npy -f json | jq .recommendations",
+        "lossctl inspect labels.csv preds.csv --strict && lossctl compute ...",
+    )
+)
+@lossctl_command
+def inspect(
+    y_true: Annotated[str, typer.Argument(metavar="Y_TRUE", help="Labels/targets file, or - for standard input.", show_default=False)],
+    y_pred: Annotated[Optional[str], typer.Argument(metavar="[Y_PRED]", help="Predictions file, shape [N, C] or [N]. Omitted with --pred-cols: the same file as Y_TRUE; omitted otherwise: inspect the labels alone.", show_default=False)] = None,
+    true_cols: Annotated[Optional[str], _opt("--true-cols", "Columns of Y_TRUE: names, 1-based numbers, ranges (2-11), globs ('p*').", "SPEC")] = None,
+    pred_cols: Annotated[Optional[str], _opt("--pred-cols", "Columns of Y_PRED (same SPEC syntax).", "SPEC")] = None,
+    fmt: Annotated[Optional[str], typer.Option("--format", "-f", metavar="table|json", help="table (default on a terminal) or json (default in a pipe).", show_default=False)] = None,
+    delimiter: DelimiterOpt = None,
+    header: HeaderOpt = None,
+    precision: PrecisionOpt = 6,
+    no_color: NoColorOpt = False,
+    quiet: QuietOpt = False,
+    no_warn: NoWarnOpt = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit with status 1 when the files do not fit together (for scripts), and treat warnings as errors.")] = False,
+) -> None:
+    """Say what the files hold (class indices, one-hot, probabilities, logits, ...), whether
+    they fit together, and which loss to run, with the full command line."""
+    from lossctl import readers, writers
+    from lossctl.inspection import Invocation, inspect_arrays
+
+    if fmt not in (None, "table", "json"):
+        raise UsageError(f"unknown format {fmt!r} for inspect", hint="use table or json")
+    if "-" in (y_true, y_pred) and _isatty(sys.stdin):
+        raise stdin_tty_error("inspect")
+    opts = readers.ReadOptions(header=header, delimiter=delimiter)
+    same = y_pred is None and pred_cols is not None
+    with contextlib.ExitStack() as stack:
+        tsrc = stack.enter_context(readers.open_source(y_true, opts))
+        yt = tsrc.read(tsrc.select(true_cols)).data
+        yp = None
+        pred_header = None
+        if y_pred is not None or same:
+            psrc = tsrc if same else stack.enter_context(readers.open_source(y_pred, opts))
+            psel = psrc.select(pred_cols)
+            yp = psrc.read(psel).data
+            if psrc.has_header:
+                pred_header = [psrc.columns[i] for i in psel]
+    how = Invocation(y_true, y_pred, true_cols, pred_cols, pred_header)
+    ins = inspect_arrays(yt, yp, how)
+    out = fmt or ("table" if _stdout_isatty() else "json")
+    if out == "json":
+        writers.write_json(ins.to_dict())
+    else:
+        from lossctl import render
+
+        render.inspection(ins, console=render.make_console(no_color=no_color), precision=precision)
+    if strict and not ins.fits:
+        raise DataError(
+            "the inputs do not fit together: " + (ins.problems[0] if ins.problems else "see above"),
+            hint="--strict makes this an error",
+        )
+
+
 # --- entry point ----------------------------------------------------------------------------------
 
 

@@ -59,7 +59,10 @@ class LossctlError(Exception):
             text = f"{where}: {text}"
         if self.hint:
             sep = " " if text.endswith((".", "?", "!")) else ". "
-            text = f"{text}{sep}{self.hint[0].upper()}{self.hint[1:]}"
+            first = self.hint.split()[0] if self.hint.split() else ""
+            # "use --offset 1" -> "Use --offset 1", but never "Sparse_categorical_crossentropy"
+            hint = self.hint[0].upper() + self.hint[1:] if first.isalpha() and first.islower() else self.hint
+            text = f"{text}{sep}{hint}"
             if not text.endswith((".", "?", "!", ")", "`")):
                 text += "."
         return text

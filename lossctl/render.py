@@ -337,3 +337,77 @@ def compare(rows: Sequence[Any], *, console: Console, precision: int = 6) -> Non
         precision=max(precision, 8),
     )
     console.print(t)
+
+
+def inspection(ins: Any, *, console: Console, precision: int = 6) -> None:
+    """Print an :class:`lossctl.inspection.Inspection` for a person."""
+    from rich.panel import Panel
+
+    def describe(title: str, d: dict | None) -> None:
+        if d is None:
+            return
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold")
+        grid.add_column()
+        kind = d.get("encoding") or d.get("kind")
+        grid.add_row(Text("looks like"), Text(str(kind), style="bold"))
+        grid.add_row(Text("why"), Text(d.get("reason", "")))
+        grid.add_row(Text("shape"), Text(f"{d['rows']} rows x {d['columns']} columns"))
+        if d.get("num_classes"):
+            grid.add_row(Text("classes"), Text(str(d["num_classes"])
+                                               + (f" (starting at {d['offset']})" if d.get("offset") else "")))
+        if d.get("classes") and d.get("counts") and len(d["classes"]) <= 30:
+            pairs = ", ".join(f"{c}: {n}" for c, n in zip(d["classes"], d["counts"]))
+            grid.add_row(Text("counts"), Text(pairs))
+        if d.get("min") is not None:
+            grid.add_row(Text("range"), Text(f"{format_cell(d['min'], precision)} .. "
+                                             f"{format_cell(d['max'], precision)}"))
+        bad = [f"{d[k]} {k}" for k in ("nan", "posinf", "neginf") if d.get(k)]
+        if bad:
+            grid.add_row(Text("non-finite"), Text(", ".join(bad), style="red"))
+        if d.get("rows_not_summing_to_one"):
+            grid.add_row(Text("rows not summing to 1"), Text(str(d["rows_not_summing_to_one"])))
+        console.print(Panel(grid, title=Text(title), expand=False))
+
+    describe("y_true", ins.y_true)
+    describe("y_pred", ins.y_pred)
+    if ins.imbalance and ins.imbalance > 1.5:
+        console.print(Text(f"class imbalance: the largest class is {ins.imbalance:.1f}x the smallest"))
+    for p in ins.problems:
+        console.print(Text("mismatch: ", style="bold red") + Text(p))
+    for n in ins.notes:
+        console.print(Text("note: ", style="bold yellow") + Text(n))
+    if not ins.problems and ins.y_pred is not None:
+        console.print(Text("the files fit together", style="bold green"))
+    # commands are printed whole (soft_wrap): a person copies them, so never break them
+    if ins.recommendations:
+        console.print(Text("\nrecommended", style="bold"))
+        for i, r in enumerate(ins.recommendations, 1):
+            console.print(Text(f" {i}. ") + Text(r.loss, style="bold") + Text(f": {r.why}"))
+            console.print(Text(f"    {r.command}", style="cyan"), soft_wrap=True)
+    if ins.conversions:
+        console.print(Text("\nor convert the labels", style="bold"))
+        for r in ins.conversions:
+            console.print(Text(f"    {r.command}", style="cyan"), soft_wrap=True)
+            console.print(Text(f"    ({r.why})"))
+
+
+def loss_list(rows: Sequence[Sequence[str]], *, console: Console, title: str) -> None:
+    """``lossctl list`` on a terminal. Names never wrap; on a narrow terminal (< 140 columns)
+    the alias and option columns are left out, with a caption saying where they are."""
+    wide = console.width >= 140
+    from rich import box as _box
+
+    t = Table(title=Text(title), header_style="bold", box=_box.SIMPLE_HEAD if not wide else _box.HEAVY_HEAD,
+              caption=None if wide else Text("other names and options: `lossctl explain NAME`, "
+                                             "or widen the terminal"))
+    t.add_column(Text("name"), no_wrap=True, style="bold")
+    t.add_column(Text("task"), no_wrap=True)
+    t.add_column(Text("y_true"), no_wrap=True)
+    t.add_column(Text("y_pred"), no_wrap=True)
+    if wide:
+        t.add_column(Text("other names"), overflow="fold", ratio=2)
+        t.add_column(Text("options"), overflow="fold", ratio=1)
+    for r in rows:
+        t.add_row(*(Text(str(c)) for c in (r if wide else r[:4])))
+    console.print(t)

@@ -37,6 +37,17 @@ TARGETS = {
     "counts": "non-negative counts or rates, same shape as y_pred",
 }
 
+#: Short forms of TARGETS for narrow tables.
+TARGET_SHORT = {
+    "values": "real values",
+    "binary": "0/1",
+    "index": "class index",
+    "dense": "one-hot/probs",
+    "index_or_dense": "index or probs",
+    "signed": "+-1",
+    "counts": "counts",
+}
+
 #: What y_pred must look like.
 PREDICTIONS = {
     "values": "real values",
@@ -215,7 +226,7 @@ SPECS: tuple[LossSpec, ...] = (
         features=("elementwise",),
         conventions=("keras",),
         divergences="Keras reports percent with eps 1e-7; scikit-learn's "
-        "mean_absolute_percentage_error is a fraction with eps 2.2e-16 (losses.md D16).",
+        "mean_absolute_percentage_error is a fraction with eps 2.2e-16.",
     ),
     LossSpec(
         name="mean_squared_logarithmic_error",
@@ -234,7 +245,7 @@ SPECS: tuple[LossSpec, ...] = (
         features=("elementwise",),
         conventions=("keras",),
         divergences="Keras replaces values below eps=1e-7 by eps silently; scikit-learn uses "
-        "log1p and rejects values <= -1 (losses.md D17).",
+        "log1p and rejects values <= -1.",
     ),
     LossSpec(
         name="root_mean_squared_error",
@@ -279,7 +290,7 @@ SPECS: tuple[LossSpec, ...] = (
         options={"delta": 1.0},
         features=("elementwise",),
         divergences="huber = delta * smooth_l1 with beta = delta: they agree only at 1 "
-        "(losses.md D14). PyTorch huber_loss(weight=...) mean divides by N*C, not sum(w).",
+        "PyTorch huber_loss(weight=...) mean divides by N*C, not sum(w).",
     ),
     LossSpec(
         name="smooth_l1",
@@ -299,7 +310,7 @@ SPECS: tuple[LossSpec, ...] = (
         features=("elementwise",),
         conventions=("torch",),
         default_convention="torch",
-        divergences="smooth_l1(beta) = huber(delta=beta) / beta (losses.md D14).",
+        divergences="smooth_l1(beta) = huber(delta=beta) / beta.",
     ),
     LossSpec(
         name="log_cosh",
@@ -337,7 +348,7 @@ SPECS: tuple[LossSpec, ...] = (
         features=("elementwise",),
         conventions=("keras",),
         divergences="Equals PyTorch poisson_nll_loss(log_input=False) up to eps (1e-7 vs 1e-8); "
-        "PyTorch's default log_input=True reads y_pred as log-rates (losses.md D15).",
+        "PyTorch's default log_input=True reads y_pred as log-rates.",
     ),
     LossSpec(
         name="poisson_nll",
@@ -398,7 +409,7 @@ SPECS: tuple[LossSpec, ...] = (
         aliases=(),
         features=("elementwise",),
         conventions=("keras",),
-        divergences="optax l2_loss = 0.5 * squared_error (losses.md D24).",
+        divergences="optax l2_loss = 0.5 * squared_error.",
     ),
     # --------------------------------------------------------------------- classification
     LossSpec(
@@ -434,7 +445,7 @@ SPECS: tuple[LossSpec, ...] = (
         options={"from_logits": False, "label_smoothing": 0.0, "pos_weight": None},
         features=("elementwise", "class_weight"),
         divergences="Keras clips p to [1e-7, 1-1e-7]: BCE(y=1, p=0) = 16.118095; PyTorch clamps "
-        "each log at -100: 100 (losses.md D1-D3). Keras silently clips logits passed as "
+        "each log at -100: 100. Keras silently clips logits passed as "
         "probabilities; PyTorch refuses values outside [0, 1]; lossctl stops and suggests "
         "--from-logits.",
     ),
@@ -464,7 +475,7 @@ SPECS: tuple[LossSpec, ...] = (
         features=("elementwise",),
         conventions=("keras",),
         divergences="Keras applies alpha only with apply_class_balancing; torchvision's "
-        "sigmoid_focal_loss applies alpha=0.25 by default; optax's alpha=None (losses.md D21).",
+        "sigmoid_focal_loss applies alpha=0.25 by default; optax's alpha=None.",
     ),
     LossSpec(
         name="sigmoid_focal_loss",
@@ -511,7 +522,7 @@ SPECS: tuple[LossSpec, ...] = (
         features=("class_weight",),
         divergences="Keras renormalises each probability row to sum 1, then clips to "
         "[1e-7, 1-1e-7]; PyTorch (nll_loss of log p) does neither, so a row summing to 0.6 "
-        "gives 1.098612 vs 1.609438 (losses.md D4-D6).",
+        "gives 1.098612 vs 1.609438.",
     ),
     LossSpec(
         name="categorical_focal_crossentropy",
@@ -580,7 +591,7 @@ SPECS: tuple[LossSpec, ...] = (
         default_convention="torch",
         torch_mean="class_weights",
         divergences="With class weights the mean divides by sum(w[y_n]) for index targets but by "
-        "N for probability targets: 0.897360 vs 1.346040 on the same data (losses.md D8).",
+        "N for probability targets: 0.897360 vs 1.346040 on the same data.",
     ),
     LossSpec(
         name="nll",
@@ -684,7 +695,7 @@ SPECS: tuple[LossSpec, ...] = (
         torch_mean="elements",
         divergences="Keras clips both inputs to [1e-7, 1] (each zero label adds about -1.4e-6; "
         "labels above 1 are clipped); PyTorch kl_div 'mean' divides by N*C and warns, "
-        "'batchmean' by N (losses.md D11-D13).",
+        "'batchmean' by N.",
     ),
     LossSpec(
         name="cosine_similarity",
@@ -703,7 +714,7 @@ SPECS: tuple[LossSpec, ...] = (
         conventions=("keras",),
         nonnegative=False,
         divergences="Keras returns -cos (in [-1, 1]); optax cosine_similarity returns +cos; "
-        "PyTorch cosine_embedding_loss(y=1) returns 1 - cos (losses.md D20).",
+        "PyTorch cosine_embedding_loss(y=1) returns 1 - cos.",
     ),
     # ----------------------------------------------------------------------------- margin
     LossSpec(
@@ -723,7 +734,7 @@ SPECS: tuple[LossSpec, ...] = (
         features=("elementwise",),
         conventions=("keras",),
         divergences="Keras converts 0/1 labels to -1/+1 only if every label is 0 or 1; optax "
-        "requires +-1; scikit-learn maps any two labels (losses.md D19).",
+        "requires +-1; scikit-learn maps any two labels.",
     ),
     LossSpec(
         name="squared_hinge",
@@ -758,7 +769,7 @@ SPECS: tuple[LossSpec, ...] = (
         aliases=(_a("CategoricalHinge", "keras"),),
         conventions=("keras",),
         divergences="The max over (1 - y) s includes the zero at the true class, so negative "
-        "scores differ from PyTorch multi_margin_loss and scikit-learn hinge_loss (losses.md D18).",
+        "scores differ from PyTorch multi_margin_loss and scikit-learn hinge_loss.",
     ),
     LossSpec(
         name="multi_margin",
@@ -844,7 +855,7 @@ SPECS: tuple[LossSpec, ...] = (
         conventions=("keras",),
         divergences="Keras Dice defaults to axis=None: one scalar over the whole batch; lossctl "
         "reports it per sample (Keras axis=-1). optax dice_loss adds smooth=1 and applies "
-        "softmax (losses.md D23).",
+        "softmax.",
     ),
     LossSpec(
         name="tversky",
