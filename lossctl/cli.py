@@ -1120,7 +1120,7 @@ def compute(
         kept: list[Any] = []
         kept_elem: list[Any] = []
         sink = None
-        for start, (yt, yp, w) in src_iter:
+        for start, (yt, yp, w) in _rows_checked(src_iter, tsrc, psrc, wsrc, psel):
             if start == 0 and label_names is None and yt.dtype.kind in "US":
                 builder.class_names = comp.classes  # string labels: report them by name
             res = comp.feed(yt, yp, None if w is None else w.reshape(-1),
@@ -1180,6 +1180,35 @@ def compute(
             obj["elementwise"] = np.concatenate(kept_elem).tolist() if kept_elem else []
         writers.write_json(obj, output=output)
     _gate(fail_above, result.value)
+
+
+def _rows_checked(blocks: Any, tsrc: Any, psrc: Any, wsrc: Any, psel: list[int]) -> Any:
+    """Pass aligned blocks through; turn a row-count mismatch into the message users search
+    for (the Keras/PyTorch wording), naming both files and their row counts."""
+    try:
+        yield from blocks
+    except ShapeError as err:
+        counts = getattr(err, "row_counts", None)
+        if not counts:
+            raise
+        nt, npred = counts[0], counts[1]
+        c = len(psel)
+        if nt is not None and npred is not None and nt != npred:
+            raise ShapeError(
+                f"Y_TRUE has {nt} rows but Y_PRED has {npred} ({tsrc.name}: {nt}, {psrc.name}: "
+                f"{npred}): Keras would fail with 'logits and labels must have the same first "
+                f"dimension, got logits shape [{npred},{c}] and labels shape [{nt}]', PyTorch "
+                f"with 'Expected input batch_size ({npred}) to match target batch_size ({nt})'",
+                hint="the files must hold one row per sample in the same order; labels "
+                "flattened from a [N, T] array or a header row read as data are the usual causes",
+            ) from None
+        if wsrc is not None and len(counts) > 2 and counts[2] is not None:
+            raise ShapeError(
+                f"{counts[2]} sample weights for {counts[0]} rows",
+                source=wsrc.name,
+                hint="give one weight per row",
+            ) from None
+        raise
 
 
 def _per_sample_columns(res: Any, want_elem: bool, fmt: str, class_names: list[str] | None,

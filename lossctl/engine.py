@@ -509,6 +509,12 @@ class Computation:
                 source=side.name,
                 hint="select the label column with --true-cols",
             )
+        if c == 1:
+            raise ShapeError(
+                f"{spec.name} needs one prediction column per class, but y_pred has 1 column",
+                hint="for a binary problem with P(positive) in one column use "
+                "binary_crossentropy",
+            )
         col = true[:, 0]
         if col.dtype.kind in "US":
             if not self.classes:
@@ -828,11 +834,23 @@ def aligned(*streams: Any) -> Any:
             return
         n = min(counts)
         if n == 0:
-            short = [k for k in live if have[k] == 0]
-            raise ShapeError(
-                f"input {short[0] + 1} ended after {start} rows while the others go on",
-                hint="every input must have the same number of rows",
+            # count every stream to the end (discarding the data) so the message has the sizes
+            totals = []
+            for k in range(len(streams)):
+                if iters[k] is None:
+                    totals.append(None)
+                    continue
+                total = start + have[k]
+                for blk in iters[k]:
+                    total += (blk.data if hasattr(blk, "data") else np.asarray(blk)).shape[0]
+                totals.append(total)
+            err = ShapeError(
+                "the inputs have different numbers of rows: "
+                + ", ".join(f"input {k + 1} has {t}" for k, t in enumerate(totals) if t is not None),
+                hint="every input must hold one row per sample, in the same order",
             )
+            err.row_counts = totals  # type: ignore[attr-defined]
+            raise err
         out: list[np.ndarray | None] = []
         for k in range(len(streams)):
             if iters[k] is None:
