@@ -884,14 +884,16 @@ def _compare_reasons(spec: Any, runs: list[Any], weighted: bool, class_weighted:
         why = []
         c = base.counters
         if c.renormalised and spec.target in ("dense", "index") and spec.kind == "row":
-            why.append(f"Keras renormalises {c.renormalised} rows that do not sum to 1; "
+            why.append(f"Keras renormalises {c.renormalised} row{'s' if c.renormalised != 1 else ''} "
+                       "that do not sum to 1; "
                        "PyTorch does not")
         if c.clipped and spec.prediction == "probabilities" and not r.options.get("from_logits"):
             if spec.name == "binary_crossentropy":
                 why.append(f"Keras clips probabilities to [1e-7, 1-1e-7], PyTorch clamps log at "
-                           f"-100 ({c.clipped} rows at the bounds)")
+                           f"-100 ({c.clipped} row{'s' if c.clipped != 1 else ''} at the bounds)")
             else:
-                why.append(f"Keras clips probabilities to [1e-7, 1-1e-7] ({c.clipped} rows at "
+                why.append(f"Keras clips probabilities to [1e-7, 1-1e-7] ({c.clipped} "
+                               f"row{'s' if c.clipped != 1 else ''} at "
                            "the bounds); PyTorch takes log of them as they are")
         if spec.name == "kl_divergence":
             why.append("Keras clips both inputs to [1e-7, 1]; PyTorch 'mean' divides by N*C "

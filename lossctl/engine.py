@@ -399,7 +399,8 @@ class Computation:
                 if self.convention == "keras"
                 else "PyTorch uses them as they are (Keras would renormalise them)"
             )
-            warn(f"{c.renormalised} probability rows do not sum to 1: {what}")
+            rows = "probability row does" if c.renormalised == 1 else "probability rows do"
+            warn(f"{c.renormalised} {rows} not sum to 1: {what}")
         if c.rounded:
             note(f"{c.rounded} probabilities within {PROB_TOLERANCE:g} outside [0, 1] were "
                  "treated as 0 or 1 (rounding noise)")

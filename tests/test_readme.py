@@ -1,0 +1,60 @@
+"""The README stays true: its set-up commands, CI's command, and the sessions it quotes."""
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from lossctl.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+runner = CliRunner()
+
+
+def test_readme_starts_with_the_two_setup_commands():
+    lines = README.splitlines()
+    assert lines[0].startswith("```")
+    install, test = lines[1], lines[2]
+    assert lines[3] == "```"
+    assert install.startswith("pip install . && lossctl compute ")
+    assert test.startswith("pip install '.[test]' && python -m pytest")
+    # CI runs exactly the README's test command
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert test.replace("pip install ", "pip install -q ") in ci.splitlines()
+
+
+def test_readme_main_job_runs(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    cmd = README.splitlines()[1].split("&&", 1)[1].strip()
+    argv = shlex.split(cmd)
+    r = runner.invoke(app, argv[1:])
+    assert r.exit_code == 0, r.stderr
+    assert float(r.stdout) == pytest.approx(0.23187772564346193, rel=1e-15)
+
+
+def _sessions():
+    """`$ lossctl ...` lines followed directly by a `lossctl: error:` line, as quoted."""
+    lines = README.splitlines()
+    for i, line in enumerate(lines[:-1]):
+        if line.startswith("$ lossctl ") and lines[i + 1].startswith("lossctl: error:"):
+            yield line[2:], lines[i + 1]
+
+
+@pytest.mark.parametrize("cmd, expected", list(_sessions()))
+def test_quoted_errors_are_what_lossctl_prints(cmd, expected, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    r = runner.invoke(app, shlex.split(cmd)[1:])
+    assert r.exit_code != 0
+    assert r.stderr.strip().splitlines()[-1] == expected
+
+
+def test_quoted_csv_rows_are_what_lossctl_prints(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    block = re.search(r"\$ (lossctl compute scce \S+ \S+ -f csv) \| head -3\n((?:.+\n){3})", README)
+    assert block, "the README's csv example moved"
+    r = runner.invoke(app, shlex.split(block.group(1))[1:])
+    assert r.stdout.splitlines()[:3] == block.group(2).splitlines()
