@@ -40,6 +40,7 @@ flush of ours happens inside the command).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import enum
 import errno
 import functools
@@ -984,6 +985,7 @@ def compute(
     classes: Annotated[Optional[str], typer.Option("--classes", metavar="A,B,C", callback=_classes, help="Class names in the order of the prediction columns, for string labels (default: the prediction file's header when the labels are strings).", show_default=False)] = None,
     top: Annotated[int, typer.Option("--top", min=0, metavar="K", help="Worst samples shown in the table.")] = 10,
     fail_above: Annotated[Optional[float], _opt("--fail-above", "Exit with status 3 when the reduced loss exceeds X (for CI gates).", "X")] = None,
+    memory_limit: Annotated[str, typer.Option("--memory-limit", metavar="SIZE", help="Memory budget for reading in blocks (e.g. 256M, 2G); inputs of any size stream within it.")] = "256M",
     compare: Annotated[Optional[str], _opt("--compare", "Compute under each convention (keras,torch or all) and show why the values differ.", "LIST")] = None,
     fmt: FormatOpt = None,
     output: OutputOpt = None,
@@ -1117,30 +1119,45 @@ def compute(
 
         builder = ReportBuilder(top=top, class_names=label_names, offset=comp.offset)
         want_elem = comp.elementwise
-        per_sample_rows = out_fmt in ("csv", "tsv", "jsonl", "npy") and not value_only
-        keep = out_fmt == "json" or (value_only and (comp.reduction == "none" or want_elem))
+        # per-sample data streams out as it is computed; only json holds it (one object)
+        stream_rows = out_fmt in ("csv", "tsv", "jsonl", "npy") and not value_only
+        stream_lines = value_only and (comp.reduction == "none" or want_elem)
+        keep = out_fmt == "json"
         kept: list[Any] = []
         kept_elem: list[Any] = []
         sink = None
-        for start, (yt, yp, w) in _rows_checked(src_iter, tsrc, psrc, wsrc, psel):
-            if start == 0 and label_names is None and yt.dtype.kind in "US":
-                builder.class_names = comp.classes  # string labels: report them by name
-            res = comp.feed(yt, yp, None if w is None else w.reshape(-1),
-                            start=start, true_side=ts, pred_side=ps, weight_side=ws)
-            if out_fmt == "table":
-                builder.feed(res)
-            if per_sample_rows:
-                if sink is None:  # columns are known once the first block is computed
-                    cols = _per_sample_columns(res, want_elem, out_fmt, class_names,
-                                               comp.width or 1)
-                    sink = stack.enter_context(writers.TableSink(
-                        out_fmt, cols, output=output, header=True, precision=precision,
-                        nrows=tsrc.nrows if out_fmt == "npy" else None, no_color=no_color))
-                _write_per_sample(sink, out_fmt, res, builder, want_elem)
-            if keep:
-                kept.append(res.per_sample)
-                if want_elem and res.elementwise is not None:
-                    kept_elem.append(res.elementwise)
+        budget = _memory_budget(memory_limit)
+        row_bytes = 8 * (len(tsel) + len(psel) + (1 if wsrc else 0))
+        rows_per_block = _block_rows(budget, row_bytes)
+        for src in {id(s): s for s in (tsrc, psrc, wsrc) if s is not None}.values():
+            src.options = dataclasses.replace(src.options, block_rows=rows_per_block)
+        total = tsrc.nrows if tsrc.nrows is not None else psrc.nrows
+        with _Progress(quiet=quiet or no_warn, total=total, no_color=no_color) as bar:
+            for start, (yt, yp, w) in _rows_checked(src_iter, tsrc, psrc, wsrc, psel):
+                if start == 0 and label_names is None and yt.dtype.kind in "US":
+                    builder.class_names = comp.classes  # string labels: report them by name
+                res = comp.feed(yt, yp, None if w is None else w.reshape(-1),
+                                start=start, true_side=ts, pred_side=ps, weight_side=ws)
+                if out_fmt == "table":
+                    builder.feed(res)
+                if stream_rows or stream_lines:
+                    if sink is None:  # columns are known once the first block is computed
+                        cols = _per_sample_columns(res, want_elem, out_fmt, class_names,
+                                                   comp.width or 1)
+                        sink = stack.enter_context(writers.TableSink(
+                            "csv" if stream_lines else out_fmt,
+                            cols if not stream_lines or want_elem else ["loss"],
+                            output=output, header=not stream_lines, precision=precision,
+                            nrows=total if out_fmt == "npy" else None, no_color=no_color))
+                    if stream_lines and not want_elem:
+                        sink.write(res.per_sample)
+                    else:
+                        _write_per_sample(sink, out_fmt, res, builder, want_elem)
+                if keep:
+                    kept.append(res.per_sample)
+                    if want_elem and res.elementwise is not None:
+                        kept_elem.append(res.elementwise)
+                bar.advance(yt.shape[0])
         result = comp.finish()
 
     if out_fmt == "table":
@@ -1155,16 +1172,7 @@ def compute(
         else:
             render.report(rep, console=console, precision=precision)
     elif value_only:
-        if want_elem:
-            e = np.concatenate(kept_elem) if kept_elem else np.empty((0, 0))
-            with writers.TableSink("csv", [f"c{j}" for j in range(e.shape[1] if e.ndim == 2 else 1)],
-                                   header=False) as s2:
-                s2.write(e)
-        elif comp.reduction == "none":
-            v = np.concatenate(kept) if kept else np.empty(0)
-            with writers.TableSink("csv", ["loss"], header=False) as s2:
-                s2.write(v)
-        else:
+        if not stream_lines:
             writers.write_value(result.value)
     elif out_fmt == "json":
         obj = {
@@ -1182,6 +1190,70 @@ def compute(
             obj["elementwise"] = np.concatenate(kept_elem).tolist() if kept_elem else []
         writers.write_json(obj, output=output)
     _gate(fail_above, result.value)
+
+
+def _memory_budget(text: str) -> int:
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*", text.lower())
+    if not m:
+        raise UsageError(f"--memory-limit {text!r} is not a size", hint="write it like 256M or 2G")
+    scale = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}[m.group(2)]
+    size = int(float(m.group(1)) * scale)
+    if size < 64 * 2**20:
+        raise UsageError(f"--memory-limit {text} is too small",
+                         hint="allow at least 64M (Python and numpy alone take about 40M)")
+    return size
+
+
+def _block_rows(budget: int, row_bytes: int) -> int:
+    """Rows per block so that a block and its temporaries fit the budget.
+
+    About 48 MB go to the interpreter and its libraries; a block of float64 rows is copied a
+    handful of times while it is converted, computed and reduced (measured peak: ~12 copies).
+    """
+    usable = max(budget - 48 * 2**20, 8 * 2**20)
+    return int(min(max(usable // (12 * max(row_bytes, 8)), 1024), 1 << 20))
+
+
+class _Progress:
+    """A progress bar on stderr for work that takes more than a second.
+
+    Only when stderr is a terminal and not ``--quiet``; it never touches stdout (rich's
+    stdout redirection is off, see render.progress), and it is erased when done.
+    """
+
+    def __init__(self, *, quiet: bool, total: int | None, no_color: bool) -> None:
+        import time
+
+        self._enabled = not quiet and _isatty(sys.stderr)
+        self._t0 = time.monotonic()
+        self._total = total
+        self._no_color = no_color
+        self._bar: Any = None
+        self._done = 0
+
+    def __enter__(self) -> "_Progress":
+        return self
+
+    def advance(self, rows: int) -> None:
+        import time
+
+        self._done += rows
+        if not self._enabled:
+            return
+        if self._bar is None and time.monotonic() - self._t0 > 1.0:
+            from lossctl import render
+
+            console = render.make_console(stderr=True, no_color=self._no_color)
+            self._bar = render.progress(console, quiet=False, total=self._total,
+                                        description="rows")
+            self._bar.__enter__()
+            self._bar.step(self._done - rows)
+        if self._bar is not None:
+            self._bar.step(rows)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(*exc)
 
 
 def _rows_checked(blocks: Any, tsrc: Any, psrc: Any, wsrc: Any, psel: list[int]) -> Any:

@@ -199,6 +199,24 @@ class TaskProgress(Progress):
         self.advance(self.task_id, advance)
 
 
+def _RateColumn() -> Any:  # noqa: N802 - a column factory, named like the rich columns
+    from rich.progress import ProgressColumn
+
+    class RateColumn(ProgressColumn):
+        """Rows per second, e.g. ``2.1M rows/s``."""
+
+        def render(self, task: Any) -> Text:
+            speed = task.finished_speed or task.speed
+            if not speed:
+                return Text("")
+            for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+                if speed >= scale:
+                    return Text(f"{speed / scale:.1f}{unit} rows/s")
+            return Text(f"{speed:.0f} rows/s")
+
+    return RateColumn()
+
+
 def progress(
     console: Console,
     *,
@@ -235,8 +253,14 @@ def progress(
     """
     if console.file is sys.stdout or console.file is sys.__stdout__:
         raise ValueError("progress bars go to the stderr console, never to stdout")
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+
     return TaskProgress(
-        *Progress.get_default_columns(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        _RateColumn(),
+        TimeRemainingColumn(),
         description=description,
         total=total,
         console=console,
