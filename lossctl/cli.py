@@ -53,6 +53,7 @@ from collections.abc import Callable, Iterator
 from typing import Annotated, Any, Optional
 
 import typer
+import typer.core
 
 from lossctl.errors import (
     DataError,
@@ -78,9 +79,9 @@ lossctl: loss values exactly as Keras, PyTorch and optax compute them, per-sampl
 and label conversion between class labels (N,) and one-hot rows [N, C].
 
 Input is a CSV/TSV/whitespace text file, NPY, NPZ (file.npz:key), Parquet or Feather file, or
-standard input (-). Results go to standard output: a table on a terminal, CSV in a pipe;
-choose with --format/-f or write a file with -o (format from its extension). Messages, notes and
-warnings go to standard error, never into the data.
+standard input (-). Results go to standard output: a table or report on a terminal, plain data in
+a pipe (compute prints the bare value); choose with --format/-f or write a file with -o (format
+from its extension). Messages, notes and warnings go to standard error, never into the data.
 """
 
 APP_EPILOG = """\
@@ -97,13 +98,27 @@ Environment:
   LOSSCTL_DEBUG=1  show the Python traceback of an error
 \b
 Examples:
-  lossctl onehot labels.csv -n 10
-  lossctl onehot labels.csv | lossctl sparse
+  lossctl compute scce labels.csv probs.csv
+  lossctl compute CrossEntropyLoss labels.csv logits.csv --compare keras,torch
+  lossctl inspect labels.csv preds.csv
+  lossctl explain categorical_crossentropy
+  lossctl onehot labels.csv -n 10 --offset 1 > onehot.csv
   lossctl COMMAND --help
 """
 
+
+class _Group(typer.core.TyperGroup):
+    """Lists the commands in the order a user needs them (main job first)."""
+
+    ORDER = ("compute", "inspect", "explain", "list", "onehot", "sparse")
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        names = super().list_commands(ctx)
+        return sorted(names, key=lambda n: self.ORDER.index(n) if n in self.ORDER else 99)
+
 app = typer.Typer(
     name="lossctl",
+    cls=_Group,
     help=APP_HELP,
     epilog=APP_EPILOG,
     rich_markup_mode=None,  # keeps [N, C] in help, and printing help never imports rich
