@@ -274,10 +274,6 @@ def progress(
 # --- the loss report (``lossctl compute`` on a terminal) ---------------------------------------
 
 
-def _fmt(x: Any, precision: int) -> str:
-    return "—" if x is None else format_cell(x, precision)
-
-
 def report(rep: Any, *, console: Console, precision: int = 6, width: int = 30) -> None:
     """Print a :class:`lossctl.report.Report`: summary, worst samples, per class, histogram.
 

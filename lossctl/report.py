@@ -223,8 +223,3 @@ def bar(count: int, biggest: int, width: int = 30) -> str:
         s = "▏"
     return s
 
-
-def _finite_or_none(x: float | None) -> float | None:
-    if x is None or not math.isfinite(x):
-        return None
-    return x

@@ -125,3 +125,32 @@ def xlogy_from_log(x: np.ndarray, log_y: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", over="ignore"):
         out = x * log_y
     return np.where((x == 0) & ~np.isnan(log_y), np.zeros_like(out), out)
+
+
+# --- argument checks shared by every family --------------------------------------------------------
+
+#: Conventions a loss function accepts ("optax" follows the Keras rules where the two could differ).
+CONVENTIONS = ("keras", "torch", "optax")
+
+
+def check_convention(convention: str) -> str:
+    """Validate ``convention``; returns it with ``"optax"`` mapped to ``"keras"``."""
+    if convention not in CONVENTIONS:
+        from lossctl.errors import UsageError
+
+        raise UsageError(
+            f"unknown convention {convention!r}", hint="use one of: " + ", ".join(CONVENTIONS)
+        )
+    return "keras" if convention == "optax" else convention
+
+
+def prepare(y_true, y_pred, convention: str):
+    """Check the convention and cast both arrays to y_pred's float dtype (Keras casts y_true to
+    y_pred's dtype too; integer predictions become float64). Returns (y_true, y_pred, scalar type).
+    """
+    check_convention(convention)
+    y_pred = np.asarray(y_pred)
+    if not np.issubdtype(y_pred.dtype, np.floating):
+        y_pred = y_pred.astype(np.float64)
+    y_true = np.asarray(y_true, dtype=y_pred.dtype)
+    return y_true, y_pred, y_pred.dtype.type

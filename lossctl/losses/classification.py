@@ -19,6 +19,7 @@ import numpy as np
 
 from lossctl.errors import DataError, ShapeError, UsageError
 from lossctl.losses._numerics import (
+    check_convention,
     log_sigmoid,
     log_softmax,
     sigmoid,
@@ -64,20 +65,11 @@ RETURN_KIND = {
     "brier_score": "row",
 }
 
-_CONVENTIONS = ("keras", "torch", "optax")
 
 
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def _convention(convention: str) -> str:
-    """Validate ``convention``; ``"optax"`` follows the Keras rules where the two could differ."""
-    if convention not in _CONVENTIONS:
-        raise UsageError(
-            f"unknown convention {convention!r}",
-            hint="use one of: keras, torch",
-        )
-    return "keras" if convention == "optax" else convention
 
 
 def _check_smoothing(label_smoothing: float) -> float:
@@ -309,7 +301,7 @@ def binary_crossentropy(
         (elementwise, no reduction). ``pos_weight`` on probabilities (no framework has it) is
         applied to the positive log term.
     """
-    conv = _convention(convention)
+    conv = check_convention(convention)
     ls = _check_smoothing(label_smoothing)
     dt = y_pred.dtype
     c = y_pred.shape[1]
@@ -380,7 +372,7 @@ def binary_focal_crossentropy(
         ``sigmoid_focal_loss`` (logits, ``alpha=0.25`` applied by default) is lossctl's
         ``sigmoid_focal_loss`` with ``--alpha 0.25``.
     """
-    _convention(convention)
+    check_convention(convention)
     ls = _check_smoothing(label_smoothing)
     y = _smooth_binary(_binary_targets(y_true, y_pred), ls)
     p = sigmoid(y_pred) if from_logits else y_pred
@@ -432,7 +424,7 @@ def sigmoid_focal_loss(
         sample weights (the caller averages). Keras' ``BinaryFocalCrossentropy`` clips
         probabilities and ignores alpha by default: see ``binary_focal_crossentropy``.
     """
-    _convention(convention)
+    check_convention(convention)
     y = _binary_targets(y_true, y_pred)
     x = y_pred
     ce = _bce_logits(y, x)
@@ -525,7 +517,7 @@ def categorical_crossentropy(
         optax ``softmax_cross_entropy`` = the logits formula without weights; a logit of -inf
         with target 0 gives NaN there (``safe_softmax_cross_entropy`` gives 0, as lossctl does).
     """
-    conv = _convention(convention)
+    conv = check_convention(convention)
     ls = _check_smoothing(label_smoothing)
     y_raw = _dense(y_true, y_pred)
     y = _smooth_categorical(y_raw, ls, conv)
@@ -581,7 +573,7 @@ def categorical_focal_crossentropy(
         sample costs at most ``alpha * 16.118095``. Reductions and sample weights as for
         ``categorical_crossentropy`` (weighted sum / N). Neither PyTorch nor optax has it.
     """
-    _convention(convention)
+    check_convention(convention)
     ls = _check_smoothing(label_smoothing)
     y = _smooth_categorical(_dense(y_true, y_pred), ls, "keras")
     p = softmax(y_pred, axis=-1) if from_logits else y_pred
@@ -667,7 +659,7 @@ def sparse_categorical_crossentropy(
         (default -100) drops samples (value 0 with ``reduction='none'``), and an all-ignored
         batch gives NaN. PyTorch has no per-sample weight for cross-entropy.
     """
-    conv = _convention(convention)
+    conv = check_convention(convention)
     ls = _check_smoothing(label_smoothing)
     c = y_pred.shape[1]
     idx = _indices(y_true, c)
@@ -724,7 +716,7 @@ def cross_entropy(
         ``(Sparse)CategoricalCrossentropy(from_logits=True)`` gives the same per-sample values
         without weights.
     """
-    _convention(convention)
+    check_convention(convention)
     ls = _check_smoothing(label_smoothing)
     if np.asarray(y_true).ndim == 1:
         return sparse_categorical_crossentropy(
@@ -766,7 +758,7 @@ def nll(
         ignored gives NaN. Keras has no NLL loss on log-probabilities (its sparse CE takes
         probabilities or logits).
     """
-    _convention(convention)
+    check_convention(convention)
     c = y_pred.shape[1]
     idx = _indices(y_true, c)
     w = _per_class(class_weight, c, y_pred.dtype, "class_weight")
@@ -804,7 +796,7 @@ def categorical_generalized_cross_entropy(
         know its name. Standard Keras reductions and sample weights (``sum_over_batch_size``
         = weighted sum / N); no ignore_class. Not in PyTorch or optax.
     """
-    _convention(convention)
+    check_convention(convention)
     qf = float(q)
     if not 0.0 < qf < 1.0:
         raise UsageError(
@@ -849,7 +841,7 @@ def poly1_cross_entropy(
         lossctl follows optax. A logit of -inf with target 0 gives NaN in optax and 0 here.
         Neither Keras nor PyTorch has this loss.
     """
-    _convention(convention)
+    check_convention(convention)
     y = _dense(y_true, y_pred)
     log_p = log_softmax(y_pred, axis=-1)
     p = softmax(y_pred, axis=-1)
@@ -891,7 +883,7 @@ def brier_score(
         (lossctl's ``mean_with_sample_weight``). scikit-learn maps labels through their sorted
         unique values and refuses probabilities outside [0, 1]. Not in Keras, PyTorch or optax.
     """
-    _convention(convention)
+    check_convention(convention)
     c = y_pred.shape[1]
     yt = np.asarray(y_true)
     if c == 1:

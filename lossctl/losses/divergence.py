@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from lossctl.errors import ShapeError, UsageError
-from lossctl.losses._numerics import xlogy
+from lossctl.errors import ShapeError
+from lossctl.losses._numerics import check_convention, xlogy
 
 __all__ = ["RETURN_KIND", "KERAS_EPSILON", "kl_divergence", "cosine_similarity"]
 
@@ -19,13 +19,8 @@ KERAS_EPSILON = 1e-7
 #: What each function returns: ``"row"`` = (N,).
 RETURN_KIND = {"kl_divergence": "row", "cosine_similarity": "row"}
 
-_CONVENTIONS = ("keras", "torch", "optax")
 
 
-def _convention(convention: str) -> str:
-    if convention not in _CONVENTIONS:
-        raise UsageError(f"unknown convention {convention!r}", hint="use one of: keras, torch")
-    return "keras" if convention == "optax" else convention
 
 
 def _same_shape(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
@@ -88,7 +83,7 @@ def kl_divergence(
         ``log q = -inf`` (torch gives NaN from ``0 * -inf`` there).
         optax ``kl_divergence(log_predictions, targets)``: the torch formula, per example.
     """
-    conv = _convention(convention)
+    conv = check_convention(convention)
     t = _same_shape(y_true, y_pred)
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         if conv == "keras":
@@ -163,7 +158,7 @@ def cosine_similarity(
         on the norms. optax ``cosine_similarity`` is ``+cos`` and ``cosine_distance`` is
         ``1 - cos``. Add 1 to lossctl's value to get ``1 - cos``.
     """
-    _convention(convention)
+    check_convention(convention)
     t = _same_shape(y_true, y_pred)
     # "+ 0.0" turns the -0.0 of orthogonal vectors into 0.0 (Keras prints -0.).
     return -np.sum(_keras_l2_normalize(t) * _keras_l2_normalize(y_pred), axis=-1) + 0.0

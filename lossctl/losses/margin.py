@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from lossctl.errors import UsageError
-from lossctl.losses._numerics import log_sigmoid, softplus
+from lossctl.losses._numerics import check_convention, log_sigmoid, prepare, softplus
 
 __all__ = [
     "categorical_hinge",
@@ -27,21 +27,7 @@ __all__ = [
     "squared_hinge",
 ]
 
-CONVENTIONS = ("keras", "torch", "optax")
 
-
-def _prepare(y_true, y_pred, convention: str):
-    """Arrays in y_pred's float dtype (Keras casts y_true to y_pred's dtype too) and the scalar type."""
-    if convention not in CONVENTIONS:
-        raise UsageError(
-            f"unknown convention {convention!r}",
-            hint="use one of: " + ", ".join(CONVENTIONS),
-        )
-    y_pred = np.asarray(y_pred)
-    if not np.issubdtype(y_pred.dtype, np.floating):
-        y_pred = y_pred.astype(np.float64)
-    y_true = np.asarray(y_true, dtype=y_pred.dtype)
-    return y_true, y_pred, y_pred.dtype.type
 
 
 def _class_weight(class_weight, n_classes: int, dtype) -> np.ndarray | None:
@@ -74,7 +60,7 @@ def hinge_labels_are_binary(y_true) -> bool:
 
 
 def _hinge_margin(y_true, y_pred, convention: str, convert_labels: bool | None):
-    y_true, y_pred, f = _prepare(y_true, y_pred, convention)
+    y_true, y_pred, f = prepare(y_true, y_pred, convention)
     if convert_labels is None:
         convert_labels = convention != "optax" and hinge_labels_are_binary(y_true)
     if convert_labels:
@@ -169,7 +155,7 @@ def categorical_hinge(y_true, y_pred, *, convention: str = "keras") -> np.ndarra
         ``s_y - max_{i != y} s_i`` (reference D18). PyTorch ``multi_margin_loss`` is yet another
         definition (a sum over the wrong classes divided by C, see ``multi_margin``).
     """
-    y_true, y_pred, f = _prepare(y_true, y_pred, convention)
+    y_true, y_pred, f = prepare(y_true, y_pred, convention)
     pos = np.sum(y_true * y_pred, axis=-1)
     neg = np.max((f(1.0) - y_true) * y_pred, axis=-1)
     return np.maximum(neg - pos + f(1.0), f(0.0))
@@ -208,11 +194,7 @@ def multi_margin(
         ``categorical_hinge`` and scikit-learn's multiclass ``hinge_loss`` give [0.5, 1.2]
         (reference D18). Keras and optax have no such loss.
     """
-    if convention not in CONVENTIONS:
-        raise UsageError(
-            f"unknown convention {convention!r}",
-            hint="use one of: " + ", ".join(CONVENTIONS),
-        )
+    check_convention(convention)
     if p not in (1, 2):
         raise UsageError(f"--p must be 1 or 2, got {p}", hint="PyTorch's multi_margin_loss has only p=1 and p=2")
     x = np.asarray(y_pred)
@@ -255,7 +237,7 @@ def soft_margin(y_true, y_pred, *, convention: str = "keras") -> np.ndarray:
         in float64); lossctl returns the exact value in both cases. With 0/1 labels it equals
         binary cross-entropy from logits only after mapping 0 -> -1; PyTorch does not convert.
     """
-    y_true, y_pred, f = _prepare(y_true, y_pred, convention)
+    y_true, y_pred, f = prepare(y_true, y_pred, convention)
     return softplus(-(y_true * y_pred))
 
 
@@ -286,7 +268,7 @@ def multilabel_soft_margin(
         Without weights it equals Keras ``binary_crossentropy(from_logits=True)`` per sample
         (the mean over the last axis); with weights PyTorch still divides by C, not by ``Σw``.
     """
-    y_true, y_pred, f = _prepare(y_true, y_pred, convention)
+    y_true, y_pred, f = prepare(y_true, y_pred, convention)
     log_sig_pos = log_sigmoid(y_pred)
     log_sig_neg = log_sigmoid(-y_pred)
     loss = -(y_true * log_sig_pos + (f(1.0) - y_true) * log_sig_neg)

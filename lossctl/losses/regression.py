@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from lossctl.errors import UsageError
-from lossctl.losses._numerics import softplus
+from lossctl.losses._numerics import prepare, softplus
 
 __all__ = [
     "huber",
@@ -34,26 +34,12 @@ __all__ = [
     "smooth_l1",
 ]
 
-CONVENTIONS = ("keras", "torch", "optax")
 
 #: ``keras.backend.epsilon()``: Keras 3 default fuzz factor.
 KERAS_EPSILON = 1e-7
 #: ``torch.nn.functional.poisson_nll_loss`` default ``eps``.
 TORCH_POISSON_EPS = 1e-8
 
-
-def _prepare(y_true, y_pred, convention: str):
-    """Arrays in y_pred's float dtype (Keras casts y_true to y_pred's dtype too) and the scalar type."""
-    if convention not in CONVENTIONS:
-        raise UsageError(
-            f"unknown convention {convention!r}",
-            hint="use one of: " + ", ".join(CONVENTIONS),
-        )
-    y_pred = np.asarray(y_pred)
-    if not np.issubdtype(y_pred.dtype, np.floating):
-        y_pred = y_pred.astype(np.float64)
-    y_true = np.asarray(y_true, dtype=y_pred.dtype)
-    return y_true, y_pred, y_pred.dtype.type
 
 
 def mean_squared_error(y_true, y_pred, *, convention: str = "keras") -> np.ndarray:
@@ -79,7 +65,7 @@ def mean_squared_error(y_true, y_pred, *, convention: str = "keras") -> np.ndarr
         N (reference D9: 4.083333 vs 2.041667). optax ``squared_error`` returns these elementwise
         values unreduced; optax ``l2_loss`` is half of them.
     """
-    y_true, y_pred, _ = _prepare(y_true, y_pred, convention)
+    y_true, y_pred, _ = prepare(y_true, y_pred, convention)
     return np.square(y_true - y_pred)
 
 
@@ -102,7 +88,7 @@ def mean_absolute_error(y_true, y_pred, *, convention: str = "keras") -> np.ndar
         ``weight`` tensor PyTorch 2.13 divides by ``Σw`` (reference: 1.083333). scikit-learn
         ``mean_absolute_error`` weights samples with ``Σw·e/Σw``.
     """
-    y_true, y_pred, _ = _prepare(y_true, y_pred, convention)
+    y_true, y_pred, _ = prepare(y_true, y_pred, convention)
     return np.abs(y_true - y_pred)
 
 
@@ -127,7 +113,7 @@ def mean_absolute_percentage_error(y_true, y_pred, *, convention: str = "keras")
         by 100) and clamps at float64 machine epsilon 2.22e-16 instead (1.501e+15 on the same
         data). PyTorch and optax have no MAPE.
     """
-    y_true, y_pred, f = _prepare(y_true, y_pred, convention)
+    y_true, y_pred, f = prepare(y_true, y_pred, convention)
     eps = f(KERAS_EPSILON)
     return f(100.0) * np.abs((y_true - y_pred) / np.maximum(np.abs(y_true), eps))
 
@@ -152,7 +138,7 @@ def mean_squared_logarithmic_error(y_true, y_pred, *, convention: str = "keras")
         accepts values in (-1, 0) (1.206949 on the same data) and raises ValueError for values
         <= -1. PyTorch and optax have no MSLE.
     """
-    y_true, y_pred, f = _prepare(y_true, y_pred, convention)
+    y_true, y_pred, f = prepare(y_true, y_pred, convention)
     eps = f(KERAS_EPSILON)
     one = f(1.0)
     first_log = np.log(np.maximum(y_pred, eps) + one)
@@ -185,7 +171,7 @@ def root_mean_squared_error(y_true, y_pred, *, convention: str = "keras") -> np.
         scikit-learn ``root_mean_squared_error`` takes the root PER OUTPUT column and then averages
         the roots, ``mean_c sqrt(mean_n e²_nc)``, which differs from the above when C > 1.
     """
-    y_true, y_pred, _ = _prepare(y_true, y_pred, convention)
+    y_true, y_pred, _ = prepare(y_true, y_pred, convention)
     return np.square(y_true - y_pred)
 
 
@@ -215,7 +201,7 @@ def huber(y_true, y_pred, *, convention: str = "keras", delta: float = 1.0) -> n
         1.541667, where Σw·h/Σw would be 0.770833). PyTorch's ``smooth_l1_loss`` is this loss
         divided by its ``beta`` (see ``smooth_l1``). PyTorch refuses ``delta <= 0``.
     """
-    y_true, y_pred, f = _prepare(y_true, y_pred, convention)
+    y_true, y_pred, f = prepare(y_true, y_pred, convention)
     if not delta > 0:
         raise UsageError(f"--delta must be > 0, got {delta}", hint="use a positive threshold, e.g. --delta 1")
     d = f(delta)
@@ -254,7 +240,7 @@ def smooth_l1(y_true, y_pred, *, convention: str = "keras", beta: float = 1.0) -
         [0.125, 2, 6], smooth_l1 [0.0625, 1, 3], reference D14). Keras and optax have no
         smooth L1; their ``Huber``/``huber_loss`` are NOT divided by delta.
     """
-    y_true, y_pred, f = _prepare(y_true, y_pred, convention)
+    y_true, y_pred, f = prepare(y_true, y_pred, convention)
     if not beta >= 0:
         raise UsageError(f"--beta must be >= 0, got {beta}", hint="use --beta 0 for plain L1 or a positive value")
     z = np.abs(y_pred - y_true)
@@ -288,7 +274,7 @@ def log_cosh(y_true, y_pred, *, convention: str = "keras") -> np.ndarray:
         ``keras.losses.get``) and optax ``log_cosh`` compute the same stable value; PyTorch has
         no log-cosh loss.
     """
-    y_true, y_pred, f = _prepare(y_true, y_pred, convention)
+    y_true, y_pred, f = prepare(y_true, y_pred, convention)
     log2 = f(math.log(2.0))
     e = y_pred - y_true
     if convention == "optax":
@@ -319,7 +305,7 @@ def poisson(y_true, y_pred, *, convention: str = "keras") -> np.ndarray:
         ``poisson_nll``). scikit-learn ``mean_poisson_deviance`` is the deviance
         ``2(y log(y/p) - y + p)`` (0.477597), a different quantity.
     """
-    y_true, y_pred, f = _prepare(y_true, y_pred, convention)
+    y_true, y_pred, f = prepare(y_true, y_pred, convention)
     eps = f(TORCH_POISSON_EPS if convention == "torch" else KERAS_EPSILON)
     return y_pred - y_true * np.log(y_pred + eps)
 
@@ -359,7 +345,7 @@ def poisson_nll(
         1.585353 where Keras ``poisson`` on the same numbers, read as rates, gives 0.473519
         (reference D15). ``log_input=False`` matches Keras ``poisson`` up to eps (1e-8 vs 1e-7).
     """
-    y_true, y_pred, f = _prepare(y_true, y_pred, convention)
+    y_true, y_pred, f = prepare(y_true, y_pred, convention)
     if log_input:
         # exp overflows to inf for log-rates beyond the float range: the loss really is larger
         # than the largest float there (PyTorch returns inf too); the engine reports such rows.
@@ -399,7 +385,7 @@ def pinball(y_true, y_pred, *, convention: str = "keras", quantile: float = 0.5)
         outputs; sample weights as ``Σw·ℓ/Σw``). With alpha = 0.5 it is half the absolute error.
         Keras 3, PyTorch and optax have no pinball loss.
     """
-    y_true, y_pred, f = _prepare(y_true, y_pred, convention)
+    y_true, y_pred, f = prepare(y_true, y_pred, convention)
     if not 0.0 <= quantile <= 1.0:
         raise UsageError(
             f"--quantile must lie in [0, 1], got {quantile}",
@@ -431,5 +417,5 @@ def l2_loss(y_true, y_pred, *, convention: str = "keras") -> np.ndarray:
         unreduced. It is NOT Keras/PyTorch mean squared error, which has no 1/2 (reference D24).
         Note that TensorFlow's ``tf.nn.l2_loss`` is ``sum(t²)/2`` over the whole tensor.
     """
-    y_true, y_pred, f = _prepare(y_true, y_pred, convention)
+    y_true, y_pred, f = prepare(y_true, y_pred, convention)
     return f(0.5) * np.square(y_pred - y_true)

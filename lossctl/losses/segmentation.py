@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lossctl.errors import UsageError
+from lossctl.losses._numerics import prepare
 
 __all__ = [
     "OVERLAP_COLUMNS",
@@ -25,7 +25,6 @@ __all__ = [
     "tversky_from_sums",
 ]
 
-CONVENTIONS = ("keras", "torch", "optax")
 
 #: ``keras.backend.epsilon()``, added to the denominators.
 KERAS_EPSILON = 1e-7
@@ -34,18 +33,6 @@ KERAS_EPSILON = 1e-7
 OVERLAP_COLUMNS = ("intersection", "sum_true", "sum_pred", "missed_true", "spurious_pred")
 _I, _SY, _SP, _MISSED, _SPURIOUS = range(5)
 
-
-def _prepare(y_true, y_pred, convention: str):
-    if convention not in CONVENTIONS:
-        raise UsageError(
-            f"unknown convention {convention!r}",
-            hint="use one of: " + ", ".join(CONVENTIONS),
-        )
-    y_pred = np.asarray(y_pred)
-    if not np.issubdtype(y_pred.dtype, np.floating):
-        y_pred = y_pred.astype(np.float64)
-    y_true = np.asarray(y_true, dtype=y_pred.dtype)  # keras: ops.cast(y_true, y_pred.dtype)
-    return y_true, y_pred, y_pred.dtype.type
 
 
 def overlap_sums(y_true, y_pred, *, convention: str = "keras") -> np.ndarray:
@@ -63,7 +50,7 @@ def overlap_sums(y_true, y_pred, *, convention: str = "keras") -> np.ndarray:
         (N, 5) per-sample sums, in y_pred's dtype. Sum them over rows (``axis=0``) and pass the
         (5,) totals to ``dice_from_sums``/``tversky_from_sums`` to get Keras's ``axis=None`` value.
     """
-    y_true, y_pred, f = _prepare(y_true, y_pred, convention)
+    y_true, y_pred, f = prepare(y_true, y_pred, convention)
     one = f(1.0)
     cols = (
         np.sum(y_true * y_pred, axis=-1),
