@@ -12,7 +12,6 @@ rendered by :mod:`lossctl.render`). No rich here.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
