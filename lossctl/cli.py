@@ -1117,15 +1117,14 @@ def compute(
             _gate(fail_above, runs[0].value)
             return
 
-        if same_file:
-            both = tsel + psel
-            blocks = ((b.start, (b.data[:, : len(tsel)], b.data[:, len(tsel):]))
-                      for b in tsrc.blocks(both))
-            wb = wsrc.blocks(wsel) if wsrc else None
-            if wb is not None:
-                src_iter = ((s, (a, b2, w)) for (s, (a, b2)), (_, (w,)) in zip(blocks, aligned(wb)))
-            else:
-                src_iter = ((s, (a, b2, None)) for s, (a, b2) in blocks)
+        if same_file and tsrc._single_pass:
+            # one pass over a pipe: read both column sets together, then split them; a text
+            # label column makes the whole block text, so the predictions are converted back
+            src_iter = _split_same_file(tsrc.blocks(tsel + psel), len(tsel),
+                                        wsrc.blocks(wsel) if wsrc else None, tsrc.name)
+        elif same_file:
+            src_iter = aligned(tsrc.blocks(tsel), tsrc.blocks(psel),
+                               wsrc.blocks(wsel) if wsrc else None)
         else:
             src_iter = aligned(tsrc.blocks(tsel), psrc.blocks(psel),
                                wsrc.blocks(wsel) if wsrc else None)
@@ -1269,6 +1268,24 @@ class _Progress:
     def __exit__(self, *exc: Any) -> None:
         if self._bar is not None:
             self._bar.__exit__(*exc)
+
+
+def _split_same_file(blocks: Any, k: int, weights: Any, name: str) -> Any:
+    """(start, (labels, predictions, weights)) from one pass over blocks holding both column
+    sets. A text label column makes the whole block text: convert the predictions back."""
+    import numpy as np
+
+    from lossctl.engine import aligned
+
+    for start, (both, w) in aligned(blocks, weights):
+        yt, yp = both[:, :k], both[:, k:]
+        if yp.dtype.kind in "US":
+            try:
+                yp = yp.astype(np.float64)
+            except ValueError:
+                raise DataError("predictions must be numbers, found text", source=name,
+                                hint="select the numeric columns with --pred-cols") from None
+        yield start, (yt, yp, w)
 
 
 def _rows_checked(blocks: Any, tsrc: Any, psrc: Any, wsrc: Any, psel: list[int]) -> Any:

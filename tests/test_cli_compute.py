@@ -281,3 +281,17 @@ def test_output_equal_to_input_refused():
 def test_every_error_is_one_line_without_traceback():
     r = run("compute", "cce", *DIGITS)
     assert r.stderr.count("lossctl: error:") == 1 and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("via_stdin", [False, True])
+def test_same_file_with_string_labels(tmp_path, via_stdin):
+    text = "label,bird,cat,dog\ncat,0.1,0.8,0.1\ndog,0.2,0.2,0.6\n"
+    f = tmp_path / "results.csv"
+    f.write_text(text)
+    src = "-" if via_stdin else f
+    r = run("compute", "scce", src, "--true-cols", "label", "--pred-cols", "2-4", "-f", "csv",
+            input=text if via_stdin else None)
+    assert r.exit_code == 0, r.stderr
+    rows = [line.split(",") for line in r.stdout.splitlines()[1:]]
+    assert [row[1] for row in rows] == ["cat", "dog"]
+    assert [float(row[3]) for row in rows] == pytest.approx([-math.log(0.8), -math.log(0.6)])

@@ -158,8 +158,6 @@ def test_multi_label_integer_cells_from_parquet(invoke, tmp_path):
     assert res.stdout == "1,0,1\n0,1,0\n1,0,1\n"
 
 
-@pytest.mark.xfail(strict=True, reason="readers.py classifies '0;2' in a text file as a malformed "
-                   "number; onehot --multi-label needs a ReadOptions switch to keep text cells")
 def test_multi_label_integer_cells(invoke, write_text):
     path = write_text("tags.csv", "tags\n0;2\n1\n2 0\n")
     res = invoke("onehot", path, "--multi-label", "-n", "3")
