@@ -1040,7 +1040,7 @@ def compute(
     fmt_name = fmt.value if fmt is not None else None
     out_fmt = writers.resolve_format(fmt_name, output, stdout_isatty=tty, plain="csv")
     value_only = fmt_name is None and output is None and not tty
-    inputs = [s for s in (y_true, y_pred, sample_weight) if s]
+    inputs = [s for s in (y_true, y_pred, sample_weight, class_weight) if s]
     writers.check_output(output, inputs)
     loss_opts = dict(
         from_logits=from_logits, label_smoothing=label_smoothing, pos_weight=pos_weight,
@@ -1053,6 +1053,10 @@ def compute(
     cw = None
     if class_weight is not None:
         cw = _number_list(class_weight)
+        if cw is None and "," in class_weight and not os.path.exists(class_weight):
+            raise UsageError(f"--class-weight {class_weight!r} is not a list of numbers",
+                             hint="give one number per class (--class-weight 1,2.5,1) or a file "
+                             "holding them")
         if cw is None:
             cw = _read_column(class_weight, read_opts, None, "class weights", inputs).tolist()
 
@@ -1064,6 +1068,12 @@ def compute(
         for c in names:
             if c not in ("keras", "torch"):
                 raise UsageError(f"--compare takes keras, torch or all, not {c!r}")
+        if elementwise or (reduction is not None and reduction.value == "none"):
+            raise UsageError(
+                "--compare compares reduced values, so it does not combine with "
+                + ("--elementwise" if elementwise else "--reduction none"),
+                hint="drop one of the two options",
+            )
         conventions = names
 
     def make(conv: str | None) -> Computation:
@@ -1074,6 +1084,8 @@ def compute(
         )
 
     comp = make(conventions[0])  # validates every option before reading anything
+    if cw is not None and _number_list(class_weight) is None:
+        comp.class_weight_source = class_weight
 
     with contextlib.ExitStack() as stack:
         tsrc = stack.enter_context(readers.open_source(y_true, read_opts))
@@ -1105,6 +1117,7 @@ def compute(
             for conv in conventions:
                 c = make(conv)
                 c.classes = comp.classes
+                c.class_weight_source = comp.class_weight_source
                 c.feed(yt, yp, w, true_side=ts, pred_side=ps, weight_side=ws)
                 runs.append(c.finish())
             reasons = _compare_reasons(spec, runs, w is not None, cw is not None)
@@ -1133,6 +1146,7 @@ def compute(
 
         builder = ReportBuilder(top=top, class_names=label_names, offset=comp.offset)
         want_elem = comp.elementwise
+        comp.details = out_fmt != "json" and not value_only  # classes for report/rows only
         # per-sample data streams out as it is computed; only json holds it (one object)
         stream_rows = out_fmt in ("csv", "tsv", "jsonl", "npy") and not value_only
         stream_lines = value_only and (comp.reduction == "none" or want_elem)

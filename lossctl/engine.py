@@ -81,6 +81,7 @@ class Counters:
     ignored: int = 0
     logits_look_like_probs: int = 0
     saturated: int = 0  # rows whose every prediction sits at 0 or 1
+    nonfinite: int = 0  # per-sample losses that are inf/NaN (overflow, or log(0) under torch)
 
 
 @dataclass
@@ -179,6 +180,7 @@ class Computation:
             ignore_class = -100  # PyTorch's ignore_index default
         self.ignore_class = ignore_class
         self.class_weight = None if class_weight is None else np.asarray(class_weight, dtype=np.float64)
+        self.class_weight_source: str | None = None  # the file the weights came from (messages)
         if self.class_weight is not None:
             if spec.task in ("regression", "similarity", "segmentation"):
                 raise UsageError(
@@ -194,7 +196,8 @@ class Computation:
             if self.class_weight.ndim != 1 or not np.all(np.isfinite(self.class_weight)):
                 raise DataError("class weights must be a list of finite numbers")
             if np.any(self.class_weight < 0):
-                raise DataError("class weights must not be negative")
+                raise DataError("class weights must not be negative",
+                                hint="give --class-weight values of 0 or more")
         self.classes = list(classes) if classes is not None else None
         self.fn = spec.load()
         self.acc = Accumulator()
@@ -202,6 +205,9 @@ class Computation:
         self.num_classes: int | None = None
         self.width: int | None = None
         self._from_logits = bool(self.options.get("from_logits", False))
+        #: compute true/predicted classes and confidence for reports and per-sample rows;
+        #: a caller that only wants the value turns it off (an argmax over (N, C) saved)
+        self.details = True
 
     # ------------------------------------------------------------------ validation helpers
     def _check_option_values(self) -> None:
@@ -252,11 +258,7 @@ class Computation:
         spec = self.spec
         pred = self._as_2d(y_pred, ps, "y_pred")
         if pred.dtype.kind not in "fiub":
-            raise DataError(
-                "predictions must be numbers, found text",
-                source=ps.name,
-                hint="select the numeric columns with --pred-cols",
-            )
+            raise self._text_error(pred, ps, start, "prediction", "--pred-cols")
         n, c = pred.shape
         self._check_width(c, ps)
         pred = pred.astype(self.dtype, copy=False)
@@ -285,7 +287,8 @@ class Computation:
             if self.class_weight.shape[0] != c:
                 raise ShapeError(
                     f"{self.class_weight.shape[0]} class weights for {c} classes",
-                    hint=f"give one weight per column of y_pred ({c})",
+                    source=self.class_weight_source,
+                    hint=f"give --class-weight one weight per column of y_pred ({c})",
                 )
             kwargs["class_weight"] = self.class_weight.astype(self.dtype)
         if spec.name in ("hinge", "squared_hinge"):
@@ -296,7 +299,8 @@ class Computation:
         elementwise = None
         if spec.kind == "elementwise":
             elementwise = values
-            per_sample = values.mean(axis=1, dtype=values.dtype) if values.ndim == 2 else values
+            with np.errstate(over="ignore", invalid="ignore"):  # counted below, warned once
+                per_sample = values.mean(axis=1, dtype=values.dtype) if values.ndim == 2 else values
         else:
             per_sample = values
         per_sample = np.asarray(per_sample, dtype=np.float64)
@@ -306,12 +310,20 @@ class Computation:
 
         # weights
         w = self._weights(sample_weight, n, weight_side, start)
-        cls_true = self._true_class(true, labels, valid)
+        cls_true = self._true_class(true, labels, valid)  # needed for keras class weights
         if self.class_weight is not None and self.convention == "keras":
+            if cls_true is None:  # several 0/1 label columns: no single class to weight a row by
+                raise ShapeError(
+                    f"--class-weight weights each row by its class, but y_true has "
+                    f"{true.shape[1]} label columns (multi-label), so a row has no single class",
+                    source=ts.name,
+                    hint="weight the rows with --sample-weight instead",
+                )
             if self.class_weight.shape[0] != max(c, 2):
                 raise ShapeError(
                     f"{self.class_weight.shape[0]} class weights for {max(c, 2)} classes",
-                    hint=f"give one weight per class ({max(c, 2)})",
+                    source=self.class_weight_source,
+                    hint=f"give --class-weight one weight per class ({max(c, 2)})",
                 )
             cw_rows = np.where(valid, self.class_weight[np.clip(cls_true, 0, None)], 0.0)
             w = cw_rows if w is None else w * cw_rows
@@ -323,12 +335,15 @@ class Computation:
             and spec.torch_mean == "class_weights"
         ):
             target_cw = self.class_weight[np.where(valid, labels, 0)]
-        self.acc.add(per_sample, weights=w, valid=valid, class_weights=target_cw, width=c)
+        with np.errstate(over="ignore", invalid="ignore"):  # inf losses: warned at finish
+            self.acc.add(per_sample, weights=w, valid=valid, class_weights=target_cw, width=c)
+            shown = per_sample if w is None else per_sample * np.where(valid, w, 0.0)
         self.counters.ignored += int((~valid).sum())
-        shown = per_sample if w is None else per_sample * np.where(valid, w, 0.0)
         if spec.finalize == "sqrt":
             shown = np.sqrt(shown)
-        pred_cls, conf = self._predicted(pred)
+        self.counters.nonfinite += int((~np.isfinite(per_sample) & valid).sum())
+        with np.errstate(over="ignore", invalid="ignore", under="ignore"):  # logits of +-1e308
+            pred_cls, conf = self._predicted(pred) if self.details else (None, None)
         return BlockResult(
             start=start,
             per_sample=shown,
@@ -347,7 +362,8 @@ class Computation:
         if self.reduction == "none":
             value = None
         else:
-            value = self._reduce()
+            with np.errstate(over="ignore", invalid="ignore"):
+                value = self._reduce()
         self._emit_warnings()
         return Result(
             loss=spec.name,
@@ -409,6 +425,10 @@ class Computation:
                 f"--from-logits was given but all {c.logits_look_like_probs} prediction rows look "
                 "like probabilities (in [0, 1], rows summing to 1); drop --from-logits if they are"
             )
+        if c.nonfinite:
+            rows = "loss is" if c.nonfinite == 1 else "losses are"
+            warn(f"{c.nonfinite} per-sample {rows} not finite (inf or NaN): the predictions are "
+                 "too large for float64, or a probability of exactly 0 was taken the log of")
         if c.saturated and c.saturated == self.acc.rows and self.acc.rows > 1:
             warn(f"every prediction is saturated at 0 or 1 ({c.saturated} rows): the loss is "
                  "dominated by clipping")
@@ -443,6 +463,22 @@ class Computation:
                 self.num_classes = c
         elif c != self.width:
             raise ShapeError(f"y_pred changed from {self.width} to {c} columns", source=side.name)
+
+    @staticmethod
+    def _text_error(a: np.ndarray, side: Side, start: int, what: str, flag: str) -> DataError:
+        """The error for text where numbers belong, naming the first cell that is not a number."""
+        for i, row in enumerate(np.asarray(a).reshape(a.shape[0], -1)):
+            for v in row:
+                try:
+                    float(str(v))
+                except ValueError:
+                    return DataError(
+                        f"{what} {str(v)!r} is not a number",
+                        **side.where(start + i),
+                        hint=f"fix or remove the row, or select the numeric columns with {flag}",
+                    )
+        return DataError(f"{what}s must be numbers, found text", source=side.name,
+                         hint=f"select the numeric columns with {flag}")
 
     def _check_finite(self, a: np.ndarray, side: Side, start: int, what: str) -> None:
         if a.dtype.kind != "f":
@@ -482,7 +518,9 @@ class Computation:
             )
         if np.abs(a).max(initial=0) > 2**53:
             i = int(np.argmax((np.abs(a) > 2**53).reshape(a.shape[0], -1).any(axis=1)))
-            raise DataError("label is too large to be a class index", **side.where(start + i))
+            raise DataError(f"label {a.reshape(a.shape[0], -1)[i][0]:g} is too large to be a "
+                            "class index", **side.where(start + i),
+                            hint="class labels are small integers 0..C-1: check the label column")
         return a.astype(np.int64)
 
     def _index_labels(
@@ -640,9 +678,10 @@ class Computation:
         if spec.name == "kl_divergence" and o.get("log_input"):
             is_prob = False
         if is_prob:
-            low = pred < 0
-            high = pred > 1
-            if low.any() or high.any():
+            lo, hi = pred.min(initial=0.0), pred.max(initial=1.0)
+            if lo < 0 or hi > 1:
+                low = pred < 0
+                high = pred > 1
                 far = (pred < -PROB_TOLERANCE) | (pred > 1 + PROB_TOLERANCE)
                 if far.any():
                     i = int(np.argmax(far.any(axis=1)))
@@ -659,10 +698,20 @@ class Computation:
                 pred = np.clip(pred, 0, 1)
             if spec.target in ("dense", "index") and pred.shape[1] > 1:
                 sums = pred.sum(axis=1, dtype=np.float64)
+                if (sums <= 0).any():  # Keras would divide 0 by 0 (NaN), PyTorch take log(0)
+                    i = int(np.argmax(sums <= 0))
+                    raise DataError(
+                        f"every probability in this row is 0, so it is not a distribution over "
+                        f"the {pred.shape[1]} classes",
+                        **side.where(start + i),
+                        hint="each row must sum to 1; for scores or logits add --from-logits"
+                        if "from_logits" in spec.options else "each row must sum to 1",
+                    )
                 self.counters.renormalised += int((np.abs(sums - 1) > 1e-3).sum())
-            edge = (pred < EPS) | (pred > 1 - EPS)
-            self.counters.clipped += int(edge.any(axis=1).sum())
-            self.counters.saturated += int(((pred == 0) | (pred == 1)).all(axis=1).sum())
+            if lo < EPS or hi > 1 - EPS:  # only then can a value sit at the clip bounds
+                edge = (pred < EPS) | (pred > 1 - EPS)
+                self.counters.clipped += int(edge.any(axis=1).sum())
+                self.counters.saturated += int(((pred == 0) | (pred == 1)).all(axis=1).sum())
         elif spec.prediction == "log-probabilities" or (spec.name == "kl_divergence" and o.get("log_input")):
             pos = pred > PROB_TOLERANCE
             if pos.any():
@@ -707,7 +756,9 @@ class Computation:
         w = np.asarray(sw, dtype=np.float64).reshape(-1) if np.asarray(sw).dtype.kind in "fiub" else None
         s = side or Side("sample weights")
         if w is None:
-            raise DataError("sample weights must be numbers", source=s.name)
+            arr = np.asarray(sw)
+            raise self._text_error(arr.reshape(arr.shape[0] if arr.ndim else 1, -1), s, start,
+                                   "sample weight", "--weight-cols")
         if w.shape[0] != n:
             raise ShapeError(
                 f"{w.shape[0]} sample weights for {n} rows",

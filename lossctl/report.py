@@ -77,7 +77,8 @@ class ReportBuilder:
         self._res = np.empty(0, dtype=np.float64)
         self._cap = reservoir
         self._seen = 0
-        self._rng = np.random.default_rng(seed)
+        self._seed = seed
+        self._rng: np.random.Generator | None = None  # numpy.random is imported only if needed
         self._nonfinite = 0
         self._total = 0.0
 
@@ -123,6 +124,8 @@ class ReportBuilder:
             self._res = np.concatenate([self._res, fv[:room]])
             fv = fv[room:]
         if fv.size:  # Algorithm R, vectorised per block
+            if self._rng is None:
+                self._rng = np.random.default_rng(self._seed)
             pos = self._seen + (finite.sum() - fv.size) + np.arange(fv.size)
             j = (self._rng.random(fv.size) * (pos + 1)).astype(np.int64)
             keep = j < self._cap

@@ -664,6 +664,14 @@ def sparse_categorical_crossentropy(
     c = y_pred.shape[1]
     idx = _indices(y_true, c)
     w = _per_class(class_weight, c, y_pred.dtype, "class_weight")
+    if conv == "keras" and not ls and not from_logits:
+        # The same operations as _keras_log_probs, applied to the one entry per row that is
+        # used: p[y] / sum(p), clipped, logged. Bit-identical, and no (N, C) temporaries.
+        p = np.asarray(y_pred)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            p_y = _gather(p, idx) / np.sum(p, axis=-1)
+        loss = -np.log(np.clip(p_y, KERAS_EPSILON, 1.0 - KERAS_EPSILON)) + 0.0
+        return loss if w is None else _wmul(w[idx], loss)
     log_p = _categorical_log_probs(y_pred, from_logits, conv)
     if conv == "torch":
         return _sparse_torch(idx, log_p, ls, w)
