@@ -1141,7 +1141,7 @@ def compute(
             src_iter = aligned(tsrc.blocks(tsel), psrc.blocks(psel),
                                wsrc.blocks(wsel) if wsrc else None)
 
-        src_iter = _prefetch(src_iter)  # read/parse the next block while this one computes
+        src_iter = readers.prefetch(src_iter)  # read/parse the next block while this one computes
         from lossctl.report import ReportBuilder
 
         builder = ReportBuilder(top=top, class_names=label_names, offset=comp.offset)
@@ -1218,52 +1218,6 @@ def compute(
             obj["elementwise"] = np.concatenate(kept_elem).tolist() if kept_elem else []
         writers.write_json(obj, output=output)
     _gate(fail_above, result.value)
-
-
-def _prefetch(it: Any, depth: int = 1) -> Any:
-    """Run a block iterator ``depth`` items ahead in a background thread.
-
-    File reads, pyarrow's CSV parser and numpy's large-array operations release the GIL, so
-    reading the next block overlaps computing this one on a second core. Exceptions (a bad row
-    in block 7) reach the consumer in order, after the blocks before it.
-    """
-    import queue
-    import threading
-
-    q: Any = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-    end = object()
-
-    def put(item: Any) -> bool:
-        while not stop.is_set():
-            try:
-                q.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def work() -> None:
-        try:
-            for item in it:
-                if not put((item, None)):
-                    return
-            put((end, None))
-        except BaseException as e:  # noqa: BLE001 - handed to the consumer, raised there
-            put((end, e))
-
-    t = threading.Thread(target=work, name="lossctl-prefetch", daemon=True)
-    t.start()
-    try:
-        while True:
-            item, err = q.get()
-            if item is end:
-                if err is not None:
-                    raise err
-                return
-            yield item
-    finally:
-        stop.set()
 
 
 def _memory_budget(text: str) -> int:

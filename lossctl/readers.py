@@ -1627,7 +1627,7 @@ class _TextSource(Source):
         # Reading and parsing run one chunk ahead in a worker thread (pyarrow releases the GIL),
         # so they overlap with the conversion to numpy and with the consumer's own work.
         row = 0
-        for table, row0 in _prefetch(self._tables(fp, idx)):
+        for table, row0 in prefetch(self._tables(fp, idx)):
             arr = self._table_to_numpy(table, idx, row0)
             row += len(arr)
             yield arr
@@ -1804,8 +1804,11 @@ def _field_count_error(line: str, n: int, lay: _Layout, *, location: str) -> Inp
                       hint="; ".join(hints))
 
 
-def _prefetch(it: Iterator, depth: int = 1) -> Iterator:
+def prefetch(it: Iterator, depth: int = 1) -> Iterator:
     """Run an iterator in a worker thread, ``depth`` items ahead; exceptions arrive in order.
+
+    Used for the text parser here and by ``compute`` to read the next block while it computes
+    this one (file reads, pyarrow and numpy release the GIL).
 
     Closing the returned generator (or an exception in the consumer) stops the worker and waits
     for it, so the caller may close the file the worker reads once this generator is closed.
