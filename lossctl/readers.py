@@ -792,6 +792,9 @@ def _npy_header(fp: IO[bytes]) -> tuple[tuple[int, ...], bool, np.dtype]:
 
     head = _read_upto(fp, 8)
     if len(head) < 8 or not head.startswith(b"\x93NUMPY"):
+        if head and b"\x93NUMPY".startswith(head[:6]) and len(head) < 8:
+            raise InputError("is a truncated NPY file (it ends inside the header)",
+                             hint="check that the file was written completely")
         if not head:
             raise InputError("is empty, not an NPY file", hint="check that the file was written completely")
         hint = _magic_hint(head)
@@ -813,7 +816,11 @@ def _npy_header(fp: IO[bytes]) -> tuple[tuple[int, ...], bool, np.dtype]:
     except Exception as e:  # numpy raises ValueError, SyntaxError, tokenize.TokenError, ...
         raise InputError(f"has a corrupt NPY header ({type(e).__name__}: {str(e)[:100]})",
                          hint="re-create the file with numpy.save") from e
-    return tuple(int(s) for s in shape), bool(fortran), np.dtype(dtype)
+    shape = tuple(int(s) for s in shape)
+    if any(s < 0 for s in shape):
+        raise InputError(f"has a corrupt NPY header (negative dimension in shape {shape})",
+                         hint="re-create the file with numpy.save")
+    return shape, bool(fortran), np.dtype(dtype)
 
 
 def _looks_texty(b: bytes) -> bool:
@@ -1434,16 +1441,29 @@ def _split_ws(line: str) -> list[str]:
     return re.split(r"[ \t]+", s) if s else [""]
 
 
+def _stray_cr(location: str) -> InputError:
+    return InputError(
+        "holds a stray carriage return (\\r) inside the line",
+        location=location,
+        hint="convert old Mac line ends with `tr '\\r' '\\n'`, or remove the character",
+    )
+
+
 def _split_lines(lines: list[str], delim: str) -> list[list[str]]:
     """Split lines into fields; a quote never spans lines (each line is parsed on its own)."""
     if delim == " ":
         return [_split_ws(x) for x in lines]
     reader = csv.reader(lines, delimiter=delim, quotechar='"', doublequote=True, strict=False)
     rows = []
-    for fields in reader:
-        if reader.line_num != len(rows) + 1:  # an open quote swallowed the next line: redo singly
-            return [next(csv.reader([x], delimiter=delim, quotechar='"', strict=False), [""]) for x in lines]
-        rows.append(fields)
+    try:
+        for fields in reader:
+            if reader.line_num != len(rows) + 1:  # an open quote swallowed the next line: redo singly
+                return [next(csv.reader([x], delimiter=delim, quotechar='"', strict=False), [""])
+                        for x in lines]
+            rows.append(fields)
+    except csv.Error:  # a stray \r inside a line: split it as a space here; the parser names it
+        return [next(csv.reader([x.replace("\r", " ")], delimiter=delim, quotechar='"',
+                                strict=False), [""]) for x in lines]
     return rows
 
 
@@ -1598,6 +1618,10 @@ class _TextSource(Source):
             bad = _odd_quote_line(keep, lay.delimiter)
             if bad is not None:
                 raise _quote_error(f"line {linenos[bad]}")
+        if "\r" in text:  # CRLF ends were stripped above: a CR left is inside a line
+            for j, line in enumerate(keep):
+                if "\r" in line:
+                    raise _stray_cr(f"line {linenos[j]}")
         rows = _split_lines(keep, lay.delimiter)
         for r, fields in enumerate(rows):
             if len(fields) != lay.nfields:
@@ -1969,6 +1993,9 @@ def _sniff(sample: bytes, eof: bool, options: ReadOptions, ext: str) -> _Layout:
     if lines and lines[-1] == "":
         lines.pop()
     lines = [x.rstrip("\r") for x in lines]
+    for j, line in enumerate(lines):  # a CR left is inside a line (old Mac ends, a stray byte)
+        if "\r" in line:
+            raise _stray_cr(f"line {j + 1}")
     # leading blank lines are skipped (and counted)
     lead = 0
     while lead < len(lines) and lines[lead].strip(" \t") == "":

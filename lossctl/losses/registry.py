@@ -347,6 +347,7 @@ SPECS: tuple[LossSpec, ...] = (
         aliases=(_a("Poisson", "keras"),),
         features=("elementwise",),
         conventions=("keras",),
+        nonnegative=False,  # a log-likelihood up to a constant: 2 - 6 log 2 < 0
         divergences="Equals PyTorch poisson_nll_loss(log_input=False) up to eps (1e-7 vs 1e-8); "
         "PyTorch's default log_input=True reads y_pred as log-rates.",
     ),
