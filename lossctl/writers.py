@@ -258,6 +258,30 @@ def format_number(x: Any) -> str:
     return str(x)
 
 
+def _int_csv(parts, n: int, sep: str) -> str:
+    """Integer/bool columns as CSV text, 10-30x faster than str() per cell.
+
+    Every value in 0..9 (one-hot, multi-hot, small labels): the digits are written straight
+    into a byte array (~2 ns per cell). Otherwise one %-format over the block (~65 ns per cell).
+    """
+    import numpy as np
+
+    a = parts[0] if len(parts) == 1 else np.concatenate([p.reshape(n, -1) for p in parts], axis=1)
+    a = a.reshape(n, -1)
+    if a.dtype.kind == "b":
+        a = a.astype(np.uint8)
+    k = a.shape[1]
+    if n and k and a.min() >= 0 and a.max() <= 9:
+        out = np.empty((n, 2 * k), dtype=np.uint8)
+        out[:, 0::2] = a
+        out[:, 0::2] += 48
+        out[:, 1::2] = ord(sep)
+        out[:, -1] = 10
+        return out.tobytes().decode("ascii")
+    row = sep.join(["%d"] * k) + "\n"
+    return (row * n) % tuple(a.ravel().tolist())
+
+
 def _format_column(col) -> list[str]:
     """Format a 1-D array as text cells (the vectorised twin of :func:`format_number`)."""
     import numpy as np
@@ -357,6 +381,41 @@ def _fsync_folder(folder: str) -> None:
             os.close(fd)
 
 
+def _is_special_file(path: str) -> bool:
+    """True for an existing path that is not a regular file (character device, FIFO, socket)."""
+    import stat
+
+    try:
+        st = os.stat(path)  # follows symlinks: /dev/stdout -> the actual stream
+    except OSError:
+        return False
+    return not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode)
+
+
+@contextlib.contextmanager
+def _direct_open(shown: str, mode: str) -> Iterator[IO[Any]]:
+    """Write to a device or FIFO in place; OSErrors (ENOSPC on /dev/full) become OutputError."""
+    f = None
+    try:
+        fd = os.open(shown, os.O_WRONLY | getattr(os, "O_CLOEXEC", 0))
+        try:
+            f = _fdopen(fd, "wb") if mode == "wb" else _fdopen(
+                fd, "w", encoding="utf-8", newline="")
+        except BaseException:
+            os.close(fd)
+            raise
+        yield f
+        f.flush()
+        f.close()
+    except BaseException as exc:
+        if f is not None:
+            with contextlib.suppress(Exception):
+                f.close()
+        if isinstance(exc, OSError):
+            raise _write_error(shown, exc) from exc
+        raise
+
+
 @contextlib.contextmanager
 def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]]:
     """Open ``path`` for writing so that it changes only if everything was written.
@@ -366,7 +425,9 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]]:
     on POSIX and Windows). On any exception, including ``KeyboardInterrupt``, the temporary file is
     removed and the target is left exactly as it was. A symlinked target is followed: the file it
     points to is replaced and the link kept. The new file gets the old file's permission bits, or
-    the usual ``0o666 & ~umask`` for a new one.
+    the usual ``0o666 & ~umask`` for a new one. An existing device, FIFO or socket
+    (``-o /dev/null``, ``/dev/stdout``, a named pipe) is written in place, as the shell's ``>``
+    would: there is nothing to replace atomically, and renaming over a device node would destroy it.
 
     Args:
         path: the target file.
@@ -383,6 +444,12 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]]:
     if mode not in ("wb", "w"):
         raise ValueError(f"atomic_open mode must be 'wb' or 'w', not {mode!r}")
     shown = os.fspath(path)
+    if _is_special_file(shown):
+        # -o /dev/null, /dev/stdout, a named pipe: nothing to replace atomically, and renaming a
+        # temporary file over a device node would destroy it. Write straight to it, like `>`.
+        with _direct_open(shown, mode) as f:
+            yield f
+        return
     target = os.path.realpath(shown) if os.path.islink(shown) else shown
     folder = os.path.dirname(target) or os.curdir
     import tempfile
@@ -769,6 +836,9 @@ class TableSink:
             self._rows.extend([list(r) for r in zip(*cells)])
             return
         if fmt in ("csv", "tsv"):
+            if all(p.dtype.kind in "iub" for p in parts):  # integer blocks: no str() per cell
+                self._fh.write(_int_csv(parts, n, "," if fmt == "csv" else "\t"))
+                return
             cells = [_format_column(c) for c in self._columns_of(parts)]
             if all(p.dtype.kind in "iubf" for p in parts):
                 # numbers never need quoting: join directly (about 5x faster than csv.writer)
@@ -828,7 +898,8 @@ class TableSink:
         k = len(self.columns)
         if self.nrows is not None:
             self._fh.write(_npy_header(descr, (self.nrows, k)))
-        elif self.output is not None:  # our own temporary file: seekable, fixed up at close
+        elif self.output is not None and self._fh.seekable():  # fixed up at close
+            # (our temporary file; a FIFO or device given as -o is spooled like stdout)
             placeholder = _npy_header(descr, (_NPY_PLACEHOLDER_ROWS, k))
             self._npy_header_at = self._fh.tell()
             self._npy_header_size = len(placeholder)

@@ -712,3 +712,18 @@ def test_writers_does_not_import_rich_for_machine_formats():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("fmt, sep", [("csv", ","), ("tsv", "\t")])
+@pytest.mark.parametrize("values", [
+    np.eye(4, dtype=np.int64),                         # one-hot: the digit fast path
+    np.array([[0, 12], [-3, 9], [2**62, 7]]),          # any other int64: the %d path
+    np.array([[True, False], [False, True]]),          # bools write as 1/0
+])
+def test_integer_blocks_write_like_str(fmt, sep, values):
+    out = io.StringIO()
+    with writers.TableSink(fmt, [f"c{j}" for j in range(values.shape[1])], stdout=out,
+                           header=False) as sink:
+        sink.write(values)
+    expected = "".join(sep.join(str(int(v)) for v in row) + "\n" for row in values)
+    assert out.getvalue() == expected
