@@ -1615,7 +1615,38 @@ def _on_sigterm(signum: int, frame: Any) -> None:
 
 
 def main() -> None:
-    """Console-script and ``python -m lossctl`` entry point."""
+    """Console-script and ``python -m lossctl`` entry point; it ends the process (in-process
+    callers use ``app`` or typer's CliRunner instead)."""
     with contextlib.suppress(ValueError, AttributeError):  # not the main thread / no SIGTERM
         signal.signal(signal.SIGTERM, _on_sigterm)
-    app(prog_name="lossctl")
+    try:
+        app(prog_name="lossctl")  # click ends every run with SystemExit
+        code: Any = 0
+    except SystemExit as exc:
+        code = exc.code
+    if "pyarrow" in sys.modules:
+        _exit_now(code)
+    sys.exit(code)
+
+
+def _exit_now(code: Any) -> None:
+    """Flush the standard streams and end the process without the interpreter's teardown.
+
+    When a command stops early (a bad value, Ctrl-C, SIGTERM) while pyarrow's thread pool is
+    still finishing a CSV read, a pool thread releases the Python buffer it parsed, which needs
+    the GIL; during interpreter shutdown such a thread is torn down inside C++ and the process
+    aborts ("terminate called without an active exception", status 134 instead of 1/130/143).
+    Everything lossctl writes is complete or removed by the time ``app`` returns (outputs are
+    written and renamed, or their temporary files deleted, inside ``with`` blocks).
+    """
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:  # SystemExit("message"), as sys.exit would print it
+        print(code, file=sys.stderr)
+        status = 1
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):  # a closed pipe: nothing more can be delivered
+            stream.flush()
+    os._exit(status)

@@ -261,10 +261,10 @@ def _tokens_to_int(
     floats: dict[int, float] = {}
     text: list[int] = []
     for j, tok in enumerate(uniq.tolist()):
-        if _INT_RE.fullmatch(tok):
+        if _INT_RE.fullmatch(tok) and -(2**63) <= int(tok) < 2**63:
             out[j] = int(tok)
             continue
-        try:
+        try:  # beyond int64 too: float() makes it huge or inf, refused below as too large
             floats[j] = float(tok)
         except ValueError:
             text.append(j)

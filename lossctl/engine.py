@@ -469,7 +469,8 @@ class Computation:
         """The error for text where numbers belong, naming the first cell that is not a number."""
         import re
 
-        number = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*|\s*[+-]?(nan|inf|infinity)\s*"
+        number = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*"
+                            r"|\s*[+-]?(nan|inf|infinity)\s*"
                             r"|\s*(na|n/a|null|none)?\s*",  # the readers' missing values
                             re.ASCII | re.IGNORECASE)
         for i, row in enumerate(np.asarray(a).reshape(a.shape[0], -1)):
@@ -749,7 +750,8 @@ class Computation:
                 )
         elif o.get("from_logits") and pred.shape[1] > 1:
             with np.errstate(over="ignore", invalid="ignore"):  # logits of +-1e308
-                rows = ((pred >= 0) & (pred <= 1)).all(axis=1) & (np.abs(pred.sum(axis=1) - 1) < 1e-3)
+                sums = pred.sum(axis=1)
+                rows = ((pred >= 0) & (pred <= 1)).all(axis=1) & (np.abs(sums - 1) < 1e-3)
             if rows.all():
                 self.counters.logits_look_like_probs += int(rows.sum())
         return pred

@@ -82,3 +82,14 @@ def labels_csv(write_text):
 def python():
     """The interpreter running the tests (the dev venv)."""
     return sys.executable
+
+
+# --- hypothesis profiles ------------------------------------------------------------------------
+# HYPOTHESIS_PROFILE=ci (the CI run: default settings without a deadline, since a CI machine can
+# be slow) or thorough (max_examples=2000, for a long run by hand); unset = hypothesis' default.
+from hypothesis import settings as _hyp_settings  # noqa: E402
+
+_hyp_settings.register_profile("ci", deadline=None)
+_hyp_settings.register_profile("thorough", max_examples=2000, deadline=None)
+if os.environ.get("HYPOTHESIS_PROFILE"):
+    _hyp_settings.load_profile(os.environ["HYPOTHESIS_PROFILE"])
