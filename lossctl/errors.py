@@ -61,7 +61,8 @@ class LossctlError(Exception):
             sep = " " if text.endswith((".", "?", "!")) else ". "
             first = self.hint.split()[0] if self.hint.split() else ""
             # "use --offset 1" -> "Use --offset 1", but never "Sparse_categorical_crossentropy"
-            hint = self.hint[0].upper() + self.hint[1:] if first.isalpha() and first.islower() else self.hint
+            word = first.replace("-", "")
+            hint = self.hint[0].upper() + self.hint[1:] if word.isalpha() and word.islower() else self.hint
             text = f"{text}{sep}{hint}"
             if not text.endswith((".", "?", "!", ")", "`")):
                 text += "."

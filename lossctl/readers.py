@@ -855,6 +855,14 @@ def _npy_shape(shape: tuple[int, ...]) -> tuple[int, int]:
     return n, k
 
 
+class _BadText(Exception):
+    """A '<U' NPY cell that is not valid text; the caller adds the absolute row."""
+
+    def __init__(self, row: int) -> None:
+        super().__init__(row)
+        self.row = row
+
+
 def _npy_convert(raw: np.ndarray) -> np.ndarray:
     """NPY dtype -> block dtype: bool/ints -> int64, floats -> float64, strings -> '<U'."""
     kind = raw.dtype.kind
@@ -869,7 +877,14 @@ def _npy_convert(raw: np.ndarray) -> np.ndarray:
             return raw.astype(np.float64)
         return raw.astype(np.int64)
     if kind == "U":
-        return raw if raw.dtype.isnative else raw.astype(raw.dtype.newbyteorder("="))
+        out = raw if raw.dtype.isnative else raw.astype(raw.dtype.newbyteorder("="))
+        if out.size:  # UCS-4 cells beyond U+10FFFF (or surrogates) are not text: refuse them
+            cps = np.ascontiguousarray(out).view(np.uint32)
+            bad = (cps > 0x10FFFF) | ((cps >= 0xD800) & (cps <= 0xDFFF))
+            if bad.any():
+                row = int(np.argmax(bad.reshape(out.shape[0], -1).any(axis=1)))
+                raise _BadText(row)
+        return out
     if kind == "S":
         try:
             return np.char.decode(raw, "utf-8")
@@ -998,6 +1013,20 @@ class _NpySource(Source):
             done += m
 
     def _chunks_from(self, fp: IO[bytes], idx: list[int]) -> Iterator[np.ndarray]:
+        row = 0
+        try:
+            for arr in self._chunks_raw(fp, idx):
+                yield arr
+                row += len(arr)
+        except _BadText as bad:
+            raise InputError(
+                "holds a string that is not valid text (a code point beyond U+10FFFF or a "
+                "surrogate)",
+                location=f"row {row + bad.row}",
+                hint="re-create the array from valid str values",
+            ) from None
+
+    def _chunks_raw(self, fp: IO[bytes], idx: list[int]) -> Iterator[np.ndarray]:
         n, k, dtype = self.nrows, self._k, self._dtype
         all_cols = idx == list(range(k))
         if self._fortran:

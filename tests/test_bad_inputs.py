@@ -202,10 +202,7 @@ CASES: list[Case] = [
     C("npy-text-beyond-unicode", "onehot", "y.npy",
       files={"y.npy": npy_header({"descr": "<U1", "fortran_order": False, "shape": (2,)})
              + (0x30).to_bytes(4, "little") + (0x110000).to_bytes(4, "little")},
-      phrases=("y.npy", "row 1"),
-      xfail="readers: a '<U' NPY cell holding a code point above U+10FFFF reaches the commands "
-      "as a numpy str array; turning it into a Python str raises SystemError -> internal "
-      "error. Expected: an InputError naming the file and row"),
+      phrases=("y.npy", "row 1")),
     C("pickle-named-npy", "onehot", "y.npy",
       files={"y.npy": b"\x80\x04\x95\x0b\x00\x00\x00\x00\x00\x00\x00]\x94(K\x00K\x01e."},
       phrases=("y.npy", "not an NPY file", "numpy.save")),

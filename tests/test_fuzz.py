@@ -48,10 +48,10 @@ EXAMPLES = int(os.environ.get("LOSSCTL_FUZZ_EXAMPLES", "0")) or max(
 
 #: Message fragments of reader bugs that are reported and replayed from the corpus as strict
 #: xfails (tests/fuzz_corpus/MANIFEST.json); the fuzzer tolerates them until they are fixed.
-KNOWN_READER_BUGS = {
+KNOWN_READER_BUGS: dict[str, str] = {
     # fixed ones ("new-line character seen in unquoted field" for a lone CR, "nrows must be
-    # >= 0" for a negative NPY dimension) are replayed from the corpus as ordinary cases
-    "NPY text beyond U+10FFFF": "invalid maximum character passed to PyUnicode_New",
+    # >= 0" for a negative NPY dimension, "invalid maximum character passed to PyUnicode_New"
+    # for NPY text beyond U+10FFFF) are replayed from the corpus as ordinary cases
 }
 
 fuzz_settings = settings(
