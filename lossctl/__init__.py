@@ -33,8 +33,28 @@ __all__ = [
 ]
 
 
+#: Library entry points, imported on first use (numpy is loaded then, not by ``import lossctl``).
+_LAZY = {
+    "compute": "lossctl.engine",
+    "Computation": "lossctl.engine",
+    "onehot": "lossctl.encoding",
+    "sparse": "lossctl.encoding",
+    "describe_labels": "lossctl.encoding",
+    "describe_predictions": "lossctl.encoding",
+    "open_source": "lossctl.readers",
+    "read_array": "lossctl.readers",
+    "ReadOptions": "lossctl.readers",
+    "inspect_arrays": "lossctl.inspection",
+}
+__all__ += list(_LAZY)
+
+
 def __getattr__(name: str):
     # Lazy: importlib.metadata costs a few ms, numpy-backed modules far more.
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
     if name == "__version__":
         from importlib.metadata import PackageNotFoundError, version
 

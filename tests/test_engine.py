@@ -279,3 +279,18 @@ def test_hinge_conversion_decided_once_across_blocks():
     comp.feed([[0], [1]], [[0.5], [0.5]])
     with pytest.raises(DataError, match="converted"):
         comp.feed([[2], [1]], [[0.5], [0.5]], start=2)
+
+
+def test_library_entry_points_from_the_package():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, lossctl; assert 'numpy' not in sys.modules; "
+        "from lossctl import compute, onehot, sparse, read_array; "
+        "r = compute('scce', [1, 2], [[0.05, 0.95, 0.0], [0.1, 0.8, 0.1]]); "
+        "print(round(r.value, 7), onehot([1, 2], num_classes=3).tolist(), sparse([[0, 1, 0]]).tolist())"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split()[0] == "1.1769392"
+    assert "[[0, 1, 0], [0, 0, 1]]" in out.stdout
