@@ -1129,7 +1129,7 @@ def compute(
             _gate(fail_above, runs[0].value)
             return
 
-        if same_file and tsrc._single_pass:
+        if same_file and tsrc.single_pass:
             # one pass over a pipe: read both column sets together, then split them; a text
             # label column makes the whole block text, so the predictions are converted back
             src_iter = _split_same_file(tsrc.blocks(tsel + psel), len(tsel),

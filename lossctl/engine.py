@@ -208,6 +208,8 @@ class Computation:
         #: compute true/predicted classes and confidence for reports and per-sample rows;
         #: a caller that only wants the value turns it off (an argmax over (N, C) saved)
         self.details = True
+        self._weighted = False  # a sample weight was given (PyTorch's weighted-mean divisor)
+        self._hinge_convert: bool | None = None  # Keras's 0/1 -> -1/+1, decided on block 1
 
     # ------------------------------------------------------------------ validation helpers
     def _check_option_values(self) -> None:
@@ -404,8 +406,6 @@ class Computation:
         if spec.finalize == "sqrt":
             value = math.sqrt(value) if value >= 0 else math.nan
         return value
-
-    _weighted = False
 
     def _emit_warnings(self) -> None:
         c = self.counters
@@ -755,8 +755,6 @@ class Computation:
             if rows.all():
                 self.counters.logits_look_like_probs += int(rows.sum())
         return pred
-
-    _hinge_convert: bool | None = None
 
     def _hinge_conversion(self, target: np.ndarray, side: Side, start: int) -> bool:
         """Keras converts 0/1 hinge labels to -1/+1 only when EVERY label is 0 or 1. Decided on

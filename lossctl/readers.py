@@ -356,6 +356,11 @@ class Source:
             )
         self._passes += 1
 
+    @property
+    def single_pass(self) -> bool:
+        """True when the source can be read only once (standard input, a named pipe)."""
+        return self._single_pass
+
     def location(self, row: int) -> str:
         """0-based data row -> ``"row N"`` (binary formats) or ``"line N"`` (text)."""
         return f"row {int(row)}"

@@ -93,3 +93,22 @@ _hyp_settings.register_profile("ci", deadline=None)
 _hyp_settings.register_profile("thorough", max_examples=2000, deadline=None)
 if os.environ.get("HYPOTHESIS_PROFILE"):
     _hyp_settings.load_profile(os.environ["HYPOTHESIS_PROFILE"])
+
+
+_COMMAND = None
+
+
+@pytest.fixture
+def cli_built_once(monkeypatch):
+    """typer's CliRunner rebuilds the click command from the function signatures on every
+    invoke (90% of a small command's time): build it once per session and reuse it. Modules
+    that invoke the CLI hundreds of times use it (as an autouse fixture of their own)."""
+    global _COMMAND
+    import typer.main
+    import typer.testing
+
+    from lossctl.cli import app
+
+    if _COMMAND is None:
+        _COMMAND = typer.main.get_command(app)
+    monkeypatch.setattr(typer.testing, "_get_command", lambda _app: _COMMAND)

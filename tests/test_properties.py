@@ -51,21 +51,9 @@ def _quiet_library_messages():
         yield
 
 
-_COMMAND = None
-
-
 @pytest.fixture(autouse=True)
-def _build_the_cli_once(monkeypatch):
-    """typer's CliRunner rebuilds the click command from the function signatures on every
-    invoke (90% of a small command's time): build it once for this module."""
-    global _COMMAND
-    import typer.testing
-
-    from lossctl.cli import app
-
-    if _COMMAND is None:
-        _COMMAND = typer.main.get_command(app)
-    monkeypatch.setattr(typer.testing, "_get_command", lambda _app: _COMMAND)
+def _build_the_cli_once(cli_built_once):
+    """Every test here invokes the CLI many times: reuse one click command (conftest)."""
 
 
 # --- strategies -----------------------------------------------------------------------------------
