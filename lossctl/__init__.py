@@ -1,9 +1,17 @@
 """lossctl: loss values exactly as Keras, PyTorch and optax compute them, per-sample
 breakdowns, label conversion, and the reasons the frameworks disagree.
 
-The library layer (``lossctl.losses``, ``lossctl.encoding``, ``lossctl.readers``,
-``lossctl.writers``, ``lossctl.errors``) never imports typer or rich. Importing ``lossctl`` itself
-is cheap: numpy is loaded only when a library function that needs it is first used.
+::
+
+    import lossctl
+    lossctl.evaluate("scce", "samples/digits_labels.csv", "samples/digits_probs.csv").value
+    lossctl.evaluate("scce", [1, 2], [[0.05, 0.95, 0.0], [0.1, 0.8, 0.1]]).per_sample
+    lossctl.Loss("CrossEntropyLoss")([0, 1], [[2.0, 0.0], [0.0, 2.0]])
+    lossctl.onehot([1, 2], 3)
+
+The library (everything but :mod:`lossctl.cli` and :mod:`lossctl.render`) never imports typer or
+rich. Importing ``lossctl`` itself is cheap: numpy is loaded only when a library function that
+needs it is first used.
 """
 from __future__ import annotations
 
@@ -16,6 +24,7 @@ from lossctl.errors import (
     LossctlWarning,
     OutputError,
     ShapeError,
+    ThresholdExceeded,
     UsageError,
 )
 
@@ -28,6 +37,7 @@ __all__ = [
     "LossctlWarning",
     "OutputError",
     "ShapeError",
+    "ThresholdExceeded",
     "UsageError",
     "__version__",
 ]
@@ -35,16 +45,21 @@ __all__ = [
 
 #: Library entry points, imported on first use (numpy is loaded then, not by ``import lossctl``).
 _LAZY = {
-    "compute": "lossctl.engine",
-    "Computation": "lossctl.engine",
-    "onehot": "lossctl.encoding",
-    "sparse": "lossctl.encoding",
-    "describe_labels": "lossctl.encoding",
-    "describe_predictions": "lossctl.encoding",
-    "open_source": "lossctl.readers",
-    "read_array": "lossctl.readers",
-    "ReadOptions": "lossctl.readers",
-    "inspect_arrays": "lossctl.inspection",
+    "evaluate": ("lossctl.pipeline", "evaluate"),
+    "compute": ("lossctl.pipeline", "evaluate"),  # the name of the earlier releases
+    "Evaluation": ("lossctl.pipeline", "Evaluation"),
+    "Request": ("lossctl.pipeline", "Request"),
+    "Result": ("lossctl.result", "Result"),
+    "Loss": ("lossctl.loss", "Loss"),
+    "Computation": ("lossctl.engine", "Computation"),
+    "onehot": ("lossctl.encoding", "onehot"),
+    "sparse": ("lossctl.decoding", "sparse"),
+    "describe_labels": ("lossctl.detection", "describe_labels"),
+    "describe_predictions": ("lossctl.detection", "describe_predictions"),
+    "open_source": ("lossctl.io", "open_source"),
+    "read_array": ("lossctl.io", "read_array"),
+    "ReadOptions": ("lossctl.io", "ReadOptions"),
+    "inspect_arrays": ("lossctl.inspection", "inspect_arrays"),
 }
 __all__ += list(_LAZY)
 
@@ -54,7 +69,8 @@ def __getattr__(name: str):
     if name in _LAZY:
         import importlib
 
-        return getattr(importlib.import_module(_LAZY[name]), name)
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(module), attr)
     if name == "__version__":
         from importlib.metadata import PackageNotFoundError, version
 

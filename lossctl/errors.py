@@ -1,18 +1,51 @@
-"""Exception types and exit codes.
+"""Exception and warning types, exit codes, and references to options inside messages.
 
-Every failure a user can cause is a :class:`LossctlError`. The CLI turns it into one line on
-stderr::
+Every failure a user can cause is a :class:`LossctlError` with structured fields:
 
-    lossctl: error: <what>: <where (file, line/row)>. <the fix>
+- ``message``: what went wrong ("label 10 is out of range [0, 10)");
+- ``source``: the file (or ``<stdin>``) it is in; ``row``: the 0-based data row, and
+  ``location``: how a person finds it ("line 12" in a text file, "row 11" in an array);
+- ``option``: the library option the error is about, if any;
+- ``hint``: the fix.
 
-and exits with the error's ``exit_code``. Library users catch :class:`LossctlError` (or a
-subclass) and read ``.message``, ``.source``, ``.location`` and ``.hint`` separately.
+Messages and hints name options through :func:`opt`, never through a command-line flag: a Python
+user reads ``offset=1`` and the CLI, which alone knows the flags, renders the same reference as
+``--offset 1``::
+
+    raise DataError("label 10 is out of range [0, 10)", source="y.csv", row=0,
+                    location="line 2", hint=f"labels look like 1..10: use {opt('offset', 1)}")
+    str(err)                        # "y.csv, line 2: ... Labels look like 1..10: use offset=1."
+    err.render(flag=cli_flag)       # "y.csv, line 2: ... Labels look like 1..10: use --offset 1."
+
+Warnings (:class:`LossctlWarning`) and notes (:class:`LossctlNote`) go through Python's
+``warnings`` with the same option references; the CLI shows them on stderr.
 
 This module imports nothing heavy: it is loaded by ``lossctl --help``.
 """
 from __future__ import annotations
 
+import json
+import re
 from enum import IntEnum
+from typing import Any, Callable
+
+__all__ = [
+    "DataError",
+    "ExitCode",
+    "InputError",
+    "LossctlError",
+    "LossctlNote",
+    "LossctlWarning",
+    "OutputError",
+    "ShapeError",
+    "ThresholdExceeded",
+    "UsageError",
+    "note",
+    "opt",
+    "python_flag",
+    "render_options",
+    "warn",
+]
 
 
 class ExitCode(IntEnum):
@@ -25,14 +58,83 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130  # Ctrl-C / SIGINT (128 + 2)
 
 
+# --- option references -------------------------------------------------------------------------
+# A reference is "\ue000NAME\ue001" or "\ue000NAME\ue002JSON\ue001": characters of Unicode's
+# private use area, which no message text or user data is expected to hold.
+_OPEN, _VALUE, _CLOSE = "\ue000", "\ue002", "\ue001"
+_REF = re.compile("\ue000([a-z_][a-z0-9_]*)(?:\ue002(.*?))?\ue001", re.DOTALL)
+_NO_VALUE = object()
+
+#: ``flag(name, value)`` renders one option reference; ``value`` is :data:`NO_VALUE` for a bare
+#: reference to the option itself ("{delta} does not apply to ...").
+FlagRenderer = Callable[[str, Any], str]
+NO_VALUE = _NO_VALUE
+
+
+def opt(name: str, value: Any = _NO_VALUE) -> str:
+    """A reference to the library option ``name`` (with ``value``, a setting of it) in a message.
+
+    ``opt("delta")`` reads ``delta`` in Python and ``--delta`` on the command line;
+    ``opt("offset", 1)`` reads ``offset=1`` / ``--offset 1``; ``opt("from_logits", True)`` reads
+    ``from_logits=True`` / ``--from-logits``; ``opt("header", False)`` ``header=False`` /
+    ``--no-header``. ``value`` must be JSON-serialisable.
+    """
+    if value is _NO_VALUE:
+        return f"{_OPEN}{name}{_CLOSE}"
+    return f"{_OPEN}{name}{_VALUE}{json.dumps(value)}{_CLOSE}"
+
+
+def python_flag(name: str, value: Any) -> str:
+    """How a Python user writes an option: ``offset=1``, ``from_logits=True``, ``delta``."""
+    if value is _NO_VALUE:
+        return name
+    return f"{name}={value!r}"
+
+
+def render_options(text: str, flag: FlagRenderer | None = None) -> str:
+    """Replace the option references in ``text`` (Python spelling unless ``flag`` is given)."""
+    if _OPEN not in text:
+        return text
+    render = flag or python_flag
+
+    def one(m: re.Match) -> str:
+        value = _NO_VALUE if m.group(2) is None else json.loads(m.group(2))
+        return render(m.group(1), value)
+
+    return _REF.sub(one, text)
+
+
+def rename_option_refs(text: str, old: str, new: str) -> str:
+    """The references to option ``old`` in ``text`` made references to ``new``."""
+    return text.replace(f"{_OPEN}{old}{_CLOSE}", f"{_OPEN}{new}{_CLOSE}").replace(
+        f"{_OPEN}{old}{_VALUE}", f"{_OPEN}{new}{_VALUE}"
+    )
+
+
+def _sentence(text: str) -> str:
+    """Capitalise a hint's first word when it is a plain lower-case word ("use ..." -> "Use")."""
+    words = text.split()
+    first = words[0] if words else ""
+    word = first.replace("-", "")
+    if word.isalpha() and word.islower() and word.isascii():
+        return text[0].upper() + text[1:]
+    return text
+
+
+# --- errors --------------------------------------------------------------------------------------
+
+
 class LossctlError(Exception):
-    """A user-facing error: message, where it happened, and how to fix it.
+    """A user-facing error: what, where (source, row), which option, and the fix.
 
     Args:
-        message: what went wrong, in the user's terms ("label 10 is out of range [0, 10)").
+        message: what went wrong, in the user's terms; options through :func:`opt`.
         source: the file (or ``<stdin>``) the problem is in, if any.
-        location: where in that source ("line 12", "row 11", "column 'p3'").
-        hint: the fix, as an imperative sentence ("use --offset 1 for labels 1..10").
+        location: where in that source for a person ("line 12", "row 11", "column 'p3'").
+        row: the 0-based data row, when the problem is in one row (``location`` defaults to
+            ``"row N"``).
+        hint: the fix, as an imperative sentence; options through :func:`opt`.
+        option: the library option this error is about ("delta"), if any.
     """
 
     exit_code: int = ExitCode.ERROR
@@ -43,39 +145,52 @@ class LossctlError(Exception):
         *,
         source: str | None = None,
         location: str | None = None,
+        row: int | None = None,
         hint: str | None = None,
+        option: str | None = None,
     ) -> None:
         self.message = message
         self.source = source
-        self.location = location
+        self.row = None if row is None else int(row)
+        self.location = location if location is not None or row is None else f"row {int(row)}"
         self.hint = hint
+        self.option = option
         super().__init__(self.render())
 
-    def render(self) -> str:
-        """The one-line text shown after ``lossctl: error: ``."""
-        text = self.message
+    def render(self, flag: FlagRenderer | None = None) -> str:
+        """The one-line text: ``source, location: message. Hint.`` with options spelled by
+        ``flag`` (Python names by default)."""
+        text = render_options(self.message, flag)
         where = ", ".join(p for p in (self.source, self.location) if p)
         if where:
             text = f"{where}: {text}"
         if self.hint:
+            hint = _sentence(render_options(self.hint, flag))
             sep = " " if text.endswith((".", "?", "!")) else ". "
-            first = self.hint.split()[0] if self.hint.split() else ""
-            # "use --offset 1" -> "Use --offset 1", but never "Sparse_categorical_crossentropy"
-            word = first.replace("-", "")
-            hint = self.hint[0].upper() + self.hint[1:] if word.isalpha() and word.islower() else self.hint
             text = f"{text}{sep}{hint}"
             if not text.endswith((".", "?", "!", ")", "`")):
                 text += "."
         return text
 
     def with_source(self, source: str | None) -> "LossctlError":
-        """Fill in the source if the raiser did not know it; returns self for ``raise ... from``."""
+        """Fill in the source if the raiser did not know it; returns self for ``raise``."""
         if self.source is None and source is not None:
             self.source = source
             self.args = (self.render(),)
         return self
 
-    def __str__(self) -> str:  # keep str() in step with later with_source() calls
+    def rename_option(self, old: str, new: str) -> "LossctlError":
+        """Make references to option ``old`` name ``new`` (a reader's ``cols`` is the
+        pipeline's ``pred_cols``); returns self."""
+        self.message = rename_option_refs(self.message, old, new)
+        if self.hint:
+            self.hint = rename_option_refs(self.hint, old, new)
+        if self.option == old:
+            self.option = new
+        self.args = (self.render(),)
+        return self
+
+    def __str__(self) -> str:  # in step with later with_source()/rename_option() calls
         return self.render()
 
 
@@ -96,18 +211,18 @@ class OutputError(LossctlError):
 
 
 class UsageError(LossctlError):
-    """The command line is wrong in a way typer cannot see (option does not apply, etc.)."""
+    """An option value or combination is wrong (option does not apply, value out of range)."""
 
     exit_code = ExitCode.USAGE
 
 
 class ThresholdExceeded(LossctlError):
-    """``--fail-above`` gate: the reduced loss is above the threshold."""
+    """``fail_above`` gate: the reduced loss is above the threshold."""
 
     exit_code = ExitCode.THRESHOLD
 
 
-# --- Warnings and notes -------------------------------------------------------------------------
+# --- warnings and notes ------------------------------------------------------------------------
 # The library never prints. Anything the user should hear about but that is not fatal goes
 # through Python's ``warnings`` machinery with one of these categories; the CLI shows them on
 # stderr as ``lossctl: warning: ...`` / ``lossctl: note: ...``, silences them with ``--no-warn``
@@ -115,11 +230,25 @@ class ThresholdExceeded(LossctlError):
 # them like any other warning. Emit each condition once, with the count of rows affected.
 
 
-class LossctlWarning(UserWarning):
+class _Message(UserWarning):
+    """A warning whose text may hold option references (rendered like an error's)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.text = message
+
+    def render(self, flag: FlagRenderer | None = None) -> str:
+        return render_options(self.text, flag)
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+class LossctlWarning(_Message):
     """Suspicious data that still yields a number (rows renormalised, values clipped, ...)."""
 
 
-class LossctlNote(UserWarning):
+class LossctlNote(_Message):
     """Information about a decision lossctl took for the user (inferred num_classes, header)."""
 
 

@@ -12,7 +12,8 @@ import shlex
 from dataclasses import asdict, dataclass, field
 from typing import Any, Sequence
 
-from lossctl.encoding import LabelInfo, PredInfo, describe_labels, describe_predictions
+from lossctl import mismatch
+from lossctl.detection import LabelInfo, PredInfo, describe_labels, describe_predictions
 
 
 @dataclass
@@ -73,14 +74,8 @@ def inspect_arrays(y_true: Any, y_pred: Any | None, how: Invocation) -> Inspecti
     n_true, n_pred, c = li.rows, pi.rows, pi.columns
     if n_true != n_pred:
         ins.fits = False
-        ins.problems.append(
-            f"y_true has {n_true} rows but y_pred has {n_pred}: Keras would fail with "
-            f"'logits and labels must have the same first dimension, got logits shape "
-            f"[{n_pred},{c}] and labels shape [{n_true}]'; PyTorch with 'Expected input "
-            f"batch_size ({n_pred}) to match target batch_size ({n_true})'. The files must "
-            "hold one row per sample in the same order (a flattened or transposed array, or a "
-            "header row read as data, are the usual causes)."
-        )
+        err = mismatch.rows([("y_true", None, n_true), ("y_pred", None, n_pred)], columns=c)
+        ins.problems.append(str(err))  # the one text of this mismatch (lossctl.mismatch)
         return ins
     if pi.nan or pi.posinf or pi.neginf:
         ins.problems.append(
@@ -109,167 +104,180 @@ def _label_only(li: LabelInfo, how: Invocation, ins: Inspection) -> None:
         ))
 
 
+class _Ctx:
+    """What every recommender needs: the two descriptions, the output and ``add``."""
+
+    def __init__(self, li: LabelInfo, pi: PredInfo, how: Invocation, ins: Inspection) -> None:
+        self.li, self.pi, self.how, self.ins = li, pi, how, ins
+        self.c = pi.columns
+        kind = pi.kind
+        self.logits = kind == "logits"
+        self.probs = kind == "probabilities"
+        self.indep = kind == "independent_probabilities"
+        self.logp = kind == "log_probabilities"
+
+    def add(self, loss: str, why: str, *extra: str) -> None:
+        self.ins.recommendations.append(Recommendation(loss, self.how.compute(loss, *extra), why))
+
+    def problem(self, text: str) -> None:
+        self.ins.fits = False
+        self.ins.problems.append(text)
+
+
 def _recommend(li: LabelInfo, pi: PredInfo, how: Invocation, ins: Inspection) -> None:
-    c = pi.columns
-    enc, kind = li.encoding, pi.kind
-    rec = ins.recommendations
-    conv = ins.conversions
-
-    def add(loss: str, why: str, *extra: str) -> None:
-        rec.append(Recommendation(loss, how.compute(loss, *extra), why))
-
-    logits = kind == "logits"
-    probs = kind == "probabilities"
-    indep = kind == "independent_probabilities"
-    logp = kind == "log_probabilities"
-
+    ctx = _Ctx(li, pi, how, ins)
+    enc = li.encoding
     if enc == "string":
-        names = list(how.pred_header or [])
-        missing = [x for x in li.classes if x not in names]
-        if not names or missing:
-            ins.fits = False
-            shown = ", ".join(map(str, missing[:5])) if names else ", ".join(map(str, li.classes[:5]))
-            ins.problems.append(
-                f"the labels are text ({li.num_classes} classes) but the prediction columns do "
-                f"not name them all (missing: {shown}); give --classes in the order of the "
-                "prediction columns, or a prediction file whose header names the classes"
-            )
-            return
-        extra = ("--from-logits",) if logits else ()
-        add("sparse_categorical_crossentropy",
+        _string(ctx)
+    elif enc in ("index", "index_offset"):
+        _index(ctx)
+    elif enc in ("onehot", "soft") and li.columns > 1:
+        _dense(ctx)
+    elif enc in ("binary", "multihot") or (enc == "soft" and li.columns == 1):
+        _binary(ctx)
+    elif enc == "signed":
+        _signed(ctx)
+    else:
+        _regression(li, ctx.c, ctx.add, ins)
+
+
+def _string(ctx: _Ctx) -> None:
+    li = ctx.li
+    names = list(ctx.how.pred_header or [])
+    missing = [x for x in li.classes if x not in names]
+    if not names or missing:
+        shown = ", ".join(map(str, missing[:5])) if names else ", ".join(map(str, li.classes[:5]))
+        ctx.problem(
+            f"the labels are text ({li.num_classes} classes) but the prediction columns do "
+            f"not name them all (missing: {shown}); give --classes in the order of the "
+            "prediction columns, or a prediction file whose header names the classes"
+        )
+        return
+    extra = ("--from-logits",) if ctx.logits else ()
+    ctx.add("sparse_categorical_crossentropy",
             "text labels mapped to the prediction columns by the header"
-            + (" ; predictions are logits" if logits else ""), *extra)
-        if logits:
-            add("cross_entropy", "PyTorch's CrossEntropyLoss on the same logits")
-        return
+            + (" ; predictions are logits" if ctx.logits else ""), *extra)
+    if ctx.logits:
+        ctx.add("cross_entropy", "PyTorch's CrossEntropyLoss on the same logits")
 
-    if enc in ("index", "index_offset"):
-        hi = max(li.classes) if li.classes else 0
-        lo = min(li.classes) if li.classes else 0
-        offset = 0
-        if c == 1:
-            if kind in ("real", "logits") and len(li.classes) > 2:
-                ins.imbalance = None
-                ins.notes.append(
-                    f"whole-number targets ({lo}..{hi}) with one column of real predictions: "
-                    "read as regression (for classification, y_pred needs one column per class)"
-                )
-                _regression(li, c, add, ins)
-                return
-            ins.fits = False
-            ins.problems.append(
-                f"the labels are class indices ({lo}..{hi}) but y_pred has one column: a "
-                "multi-class loss needs one column per class"
+
+def _index_offset(ctx: _Ctx, lo: int, hi: int) -> int | None:
+    """The offset the labels need (0 or 1), or None when they cannot fit the columns."""
+    c, li, ins = ctx.c, ctx.li, ctx.ins
+    if hi >= c:
+        if lo >= 1 and hi == c:
+            ins.notes.append(
+                f"the labels run 1..{c} while y_pred has {c} columns (0..{c - 1}): "
+                f"Keras would fail with 'Received a label value of {c} which is outside the "
+                f"valid range of [0, {c})', PyTorch with 'Target {c} is out of bounds'. "
+                "They start at 1: use --offset 1"
             )
+            return 1
+        ctx.problem(
+            f"labels go up to {hi} but y_pred has only {c} columns: Keras would fail "
+            f"with 'Received a label value of {hi} which is outside the valid range of "
+            f"[0, {c})'"
+        )
+        return None
+    return 1 if lo >= 1 and li.encoding == "index_offset" and hi == c else 0
+
+
+def _index(ctx: _Ctx) -> None:
+    li, c, ins = ctx.li, ctx.c, ctx.ins
+    hi = max(li.classes) if li.classes else 0
+    lo = min(li.classes) if li.classes else 0
+    if c == 1:
+        if ctx.pi.kind in ("real", "logits") and len(li.classes) > 2:
+            ins.imbalance = None
+            ins.notes.append(
+                f"whole-number targets ({lo}..{hi}) with one column of real predictions: "
+                "read as regression (for classification, y_pred needs one column per class)"
+            )
+            _regression(li, c, ctx.add, ins)
             return
-        if hi >= c:
-            if lo >= 1 and hi == c:
-                offset = 1
-                ins.notes.append(
-                    f"the labels run 1..{c} while y_pred has {c} columns (0..{c - 1}): "
-                    f"Keras would fail with 'Received a label value of {c} which is outside the "
-                    f"valid range of [0, {c})', PyTorch with 'Target {c} is out of bounds'. "
-                    "They start at 1: use --offset 1"
-                )
-            else:
-                ins.fits = False
-                ins.problems.append(
-                    f"labels go up to {hi} but y_pred has only {c} columns: Keras would fail "
-                    f"with 'Received a label value of {hi} which is outside the valid range of "
-                    f"[0, {c})'"
-                )
-                return
-        elif lo >= 1 and enc == "index_offset" and hi == c:
-            offset = 1
-        extra: list[str] = []
-        if offset:
-            extra += ["--offset", str(offset)]
-        if logits:
-            add("sparse_categorical_crossentropy",
+        ctx.problem(f"the labels are class indices ({lo}..{hi}) but y_pred has one column: a "
+                    "multi-class loss needs one column per class")
+        return
+    offset = _index_offset(ctx, lo, hi)
+    if offset is None:
+        return
+    extra = ["--offset", str(offset)] if offset else []
+    if ctx.logits:
+        ctx.add("sparse_categorical_crossentropy",
                 f"one column of class indices and {c} columns of logits", *extra, "--from-logits")
-            add("cross_entropy", "PyTorch's CrossEntropyLoss on the same logits", *extra)
-        elif logp:
-            add("nll", "class indices with log-probabilities (PyTorch NLLLoss)", *extra)
-        else:
-            why = f"one column of class indices and {c} columns of probabilities"
-            if indep:
-                why += " (rows do not all sum to 1: Keras renormalises them)"
-            add("sparse_categorical_crossentropy", why, *extra)
-            add("categorical_generalized_cross_entropy", "robust to noisy labels", *extra)
-        args = ["-n", str(c)] + (["--offset", str(offset)] if offset else [])
-        conv.append(Recommendation(
-            "onehot",
-            " ".join(["lossctl", "onehot", shlex.quote(how.true_path), *args, ">", "onehot.csv"]),
-            "for categorical_crossentropy, which needs one-hot labels (with these labels it "
-            f"would fail with 'Shapes (N, 1) and (N, {c}) are incompatible')",
-        ))
-        return
+        ctx.add("cross_entropy", "PyTorch's CrossEntropyLoss on the same logits", *extra)
+    elif ctx.logp:
+        ctx.add("nll", "class indices with log-probabilities (PyTorch NLLLoss)", *extra)
+    else:
+        why = f"one column of class indices and {c} columns of probabilities"
+        if ctx.indep:
+            why += " (rows do not all sum to 1: Keras renormalises them)"
+        ctx.add("sparse_categorical_crossentropy", why, *extra)
+        ctx.add("categorical_generalized_cross_entropy", "robust to noisy labels", *extra)
+    args = ["-n", str(c)] + (["--offset", str(offset)] if offset else [])
+    ins.conversions.append(Recommendation(
+        "onehot",
+        " ".join(["lossctl", "onehot", shlex.quote(ctx.how.true_path), *args, ">", "onehot.csv"]),
+        "for categorical_crossentropy, which needs one-hot labels (with these labels it "
+        f"would fail with 'Shapes (N, 1) and (N, {c}) are incompatible')",
+    ))
 
-    if enc in ("onehot", "soft") and li.columns > 1:
-        if li.columns != c:
-            ins.fits = False
-            ins.problems.append(
-                f"y_true has {li.columns} columns but y_pred has {c}: Keras would fail with "
-                f"'Shapes (N, {li.columns}) and (N, {c}) are incompatible'"
-            )
-            return
-        if logits:
-            add("categorical_crossentropy", f"{enc} labels with {c} columns of logits", "--from-logits")
-            add("cross_entropy", "PyTorch's CrossEntropyLoss with probability targets")
-        elif logp:
-            add("kl_div", "PyTorch's KLDivLoss: log-probabilities against target probabilities",
+
+def _dense(ctx: _Ctx) -> None:
+    li, c, enc = ctx.li, ctx.c, ctx.li.encoding
+    if li.columns != c:
+        ctx.problem(f"y_true has {li.columns} columns but y_pred has {c}: Keras would fail with "
+                    f"'Shapes (N, {li.columns}) and (N, {c}) are incompatible'")
+        return
+    if ctx.logits:
+        ctx.add("categorical_crossentropy", f"{enc} labels with {c} columns of logits",
+                "--from-logits")
+        ctx.add("cross_entropy", "PyTorch's CrossEntropyLoss with probability targets")
+    elif ctx.logp:
+        ctx.add("kl_div", "PyTorch's KLDivLoss: log-probabilities against target probabilities",
                 "--reduction", "batchmean")
-        else:
-            add("categorical_crossentropy", f"{enc} labels with {c} columns of probabilities")
-            if enc == "soft":
-                add("kl_divergence", "soft targets: the divergence is 0 when the rows match")
-        if enc == "onehot":
-            conv.append(Recommendation(
-                "sparse", f"lossctl sparse {shlex.quote(how.true_path)} > labels.csv",
-                "class indices for sparse_categorical_crossentropy",
-            ))
-        return
+    else:
+        ctx.add("categorical_crossentropy", f"{enc} labels with {c} columns of probabilities")
+        if enc == "soft":
+            ctx.add("kl_divergence", "soft targets: the divergence is 0 when the rows match")
+    if enc == "onehot":
+        ctx.ins.conversions.append(Recommendation(
+            "sparse", f"lossctl sparse {shlex.quote(ctx.how.true_path)} > labels.csv",
+            "class indices for sparse_categorical_crossentropy",
+        ))
 
-    if enc in ("binary", "multihot") or (enc == "soft" and li.columns == 1):
-        if li.columns != c:
-            ins.fits = False
-            ins.problems.append(
-                f"y_true has {li.columns} columns but y_pred has {c}: binary and multi-label "
-                "losses compare column by column"
-            )
-            if enc == "binary" and c > 1:
-                ins.problems[-1] += (
-                    "; one 0/1 column against several prediction columns usually means class "
-                    "indices: use sparse_categorical_crossentropy"
-                )
-            return
-        if logits:
-            add("binary_crossentropy", "independent 0/1 labels with logits", "--from-logits")
-            if c > 1:
-                add("multilabel_soft_margin", "PyTorch's multi-label loss on the same logits")
-            add("sigmoid_focal_loss", "focal loss for imbalanced labels, from logits")
-        elif indep or probs:
-            add("binary_crossentropy", "independent 0/1 labels with probabilities")
-            add("binary_focal_crossentropy", "focal loss for imbalanced labels")
-            if c > 1:
-                add("dice", "overlap of the predicted and true sets per sample")
-        else:
-            ins.fits = False
-            ins.problems.append("0/1 labels but the predictions are neither probabilities nor "
-                                "logits")
-        return
 
-    if enc == "signed":
-        if li.columns != c:
-            ins.fits = False
-            ins.problems.append(f"y_true has {li.columns} columns but y_pred has {c}")
-            return
-        add("hinge", "+-1 labels with real-valued scores")
-        add("squared_hinge", "smooth penalty for margin violations")
-        add("soft_margin", "logistic loss on +-1 labels (PyTorch SoftMarginLoss)")
+def _binary(ctx: _Ctx) -> None:
+    li, c = ctx.li, ctx.c
+    if li.columns != c:
+        text = (f"y_true has {li.columns} columns but y_pred has {c}: binary and multi-label "
+                "losses compare column by column")
+        if li.encoding == "binary" and c > 1:
+            text += ("; one 0/1 column against several prediction columns usually means class "
+                     "indices: use sparse_categorical_crossentropy")
+        ctx.problem(text)
         return
+    if ctx.logits:
+        ctx.add("binary_crossentropy", "independent 0/1 labels with logits", "--from-logits")
+        if c > 1:
+            ctx.add("multilabel_soft_margin", "PyTorch's multi-label loss on the same logits")
+        ctx.add("sigmoid_focal_loss", "focal loss for imbalanced labels, from logits")
+    elif ctx.indep or ctx.probs:
+        ctx.add("binary_crossentropy", "independent 0/1 labels with probabilities")
+        ctx.add("binary_focal_crossentropy", "focal loss for imbalanced labels")
+        if c > 1:
+            ctx.add("dice", "overlap of the predicted and true sets per sample")
+    else:
+        ctx.problem("0/1 labels but the predictions are neither probabilities nor logits")
 
-    _regression(li, c, add, ins)
+
+def _signed(ctx: _Ctx) -> None:
+    if ctx.li.columns != ctx.c:
+        ctx.problem(f"y_true has {ctx.li.columns} columns but y_pred has {ctx.c}")
+        return
+    ctx.add("hinge", "+-1 labels with real-valued scores")
+    ctx.add("squared_hinge", "smooth penalty for margin violations")
+    ctx.add("soft_margin", "logistic loss on +-1 labels (PyTorch SoftMarginLoss)")
 
 
 def _regression(li: LabelInfo, c: int, add: Any, ins: Inspection) -> None:

@@ -1,9 +1,9 @@
 """Presentation for people: rich consoles, tables and progress bars.
 
-This is the only module that builds rich renderables. It is imported lazily, by commands that
-print for a person (and by :class:`lossctl.writers.TableSink` for ``--format table``), never by
-``import lossctl`` or ``lossctl --help``. Data for machines (csv, json, npy) never passes through
-here: see :mod:`lossctl.writers`.
+This is the only module that imports rich. The CLI imports it lazily, in commands that print for
+a person, never for ``import lossctl`` or ``lossctl --help``; the library never imports it (the
+table writer of :mod:`lossctl.out` takes :func:`table_renderer` as an injected renderer). Data
+for machines (csv, json, npy) never passes through here: see :mod:`lossctl.out`.
 
 Colour: rich honours ``NO_COLOR`` (colour off, bold/italic kept), ``FORCE_COLOR`` and
 ``TERM=dumb`` by itself; ``--no-color`` is ``make_console(no_color=True)``. Whether a *table* is
@@ -11,7 +11,6 @@ printed at all is decided by the caller from ``sys.stdout.isatty()``, not by ric
 """
 from __future__ import annotations
 
-import math
 import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -21,9 +20,17 @@ from rich.progress import Progress
 from rich.table import Table
 from rich.text import Text
 
+from lossctl.out.table import format_cell, is_number  # the one rule for cells, shared
+
 __all__ = [
     "TaskProgress",
     "build_table",
+    "compare",
+    "inspection",
+    "loss_list",
+    "markdown",
+    "report",
+    "table_renderer",
     "format_cell",
     "is_number",
     "make_console",
@@ -68,44 +75,6 @@ def make_console(
         highlight=False,
         emoji=False,
     )
-
-
-def is_number(value: Any) -> bool:
-    """Whether a table cell holds a number (Python or numpy int, float or bool)."""
-    if isinstance(value, (bool, int, float)):
-        return True
-    numpy = sys.modules.get("numpy")
-    return numpy is not None and isinstance(value, (numpy.number, numpy.bool_))
-
-
-def format_cell(value: Any, precision: int = 6) -> str:
-    """A cell as text for people: floats to ``precision`` significant digits, ints exact.
-
-    Args:
-        value: a number, a string, or ``None`` (an empty cell).
-        precision: significant digits for floats (``f"{x:.{precision}g}"``: ``0.1 + 0.2`` ->
-            ``0.3``, ``1234567.0`` -> ``1.23457e+06``).
-
-    Returns:
-        The text; NaN is ``nan``, infinities ``inf``/``-inf``, booleans ``1``/``0``.
-    """
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    numpy = sys.modules.get("numpy")
-    if isinstance(value, bool) or (numpy is not None and isinstance(value, numpy.bool_)):
-        return "1" if value else "0"
-    if isinstance(value, int) or (numpy is not None and isinstance(value, numpy.integer)):
-        return str(int(value))
-    if isinstance(value, float) or (numpy is not None and isinstance(value, numpy.floating)):
-        x = float(value)
-        if math.isnan(x):
-            return "nan"
-        if math.isinf(x):
-            return "inf" if x > 0 else "-inf"
-        return f"{x:.{precision}g}"
-    return str(value)
 
 
 def build_table(
@@ -412,6 +381,13 @@ def inspection(ins: Any, *, console: Console, precision: int = 6) -> None:
             console.print(Text(f"    ({r.why})"))
 
 
+def markdown(text: str, *, console: Console) -> None:
+    """Print Markdown (``lossctl explain`` on a terminal)."""
+    from rich.markdown import Markdown
+
+    console.print(Markdown(text))
+
+
 def loss_list(rows: Sequence[Sequence[str]], *, console: Console, title: str) -> None:
     """``lossctl list`` on a terminal. Names never wrap; on a narrow terminal (< 140 columns)
     the alias and option columns are left out, with a caption saying where they are."""
@@ -431,3 +407,43 @@ def loss_list(rows: Sequence[Sequence[str]], *, console: Console, title: str) ->
     for r in rows:
         t.add_row(*(Text(str(c)) for c in (r if wide else r[:4])))
     console.print(t)
+
+
+# --- the renderer of ``--format table`` (injected into lossctl.out's table writer) --------------
+
+
+def table_renderer(no_color: bool = False) -> Any:
+    """A table renderer for :func:`lossctl.out.open_sink` (``renderer=``): a rich :func:`table`.
+
+    The library's table writer never imports rich; the CLI hands it this renderer. The renderer
+    is called at close as ``renderer(columns, rows, *, title, precision, show_header, file,
+    plain)``: ``plain=True`` (a file output) draws plain text whatever ``FORCE_COLOR`` says, no
+    wrapping; otherwise the console honours ``no_color`` (``--no-color``) and ``NO_COLOR``.
+
+    Args:
+        no_color: no colour on standard output.
+
+    Returns:
+        The renderer.
+    """
+
+    def renderer(
+        columns: Sequence[str],
+        rows: Iterable[Sequence[Any]],
+        *,
+        title: str | None = None,
+        precision: int = 6,
+        show_header: bool = True,
+        file: Any = None,
+        plain: bool = False,
+    ) -> None:
+        if plain:  # a file: plain text whatever FORCE_COLOR says, no wrapping
+            console = make_console(file=file, no_color=True, width=100_000, force_terminal=False)
+        else:
+            console = make_console(file=file, no_color=no_color)
+        table(
+            columns, rows, title=title, precision=precision, console=console,
+            show_header=show_header,
+        )
+
+    return renderer

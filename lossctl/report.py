@@ -1,6 +1,7 @@
 """The loss report: where the loss comes from, built from per-sample blocks in bounded memory.
 
-:class:`ReportBuilder` is fed the :class:`~lossctl.engine.BlockResult` of every block and keeps:
+:class:`ReportBuilder` is fed the :class:`~lossctl.engine.BlockResult` of every block by the
+pipeline (:mod:`lossctl.pipeline`, ``report=True``) and keeps:
 
 - the ``top`` worst samples (index, true class, predicted class, confidence, loss);
 - per-class running sums (count, loss, correct predictions) for classification losses;
@@ -16,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
+
+from lossctl.result import class_label
 
 
 @dataclass
@@ -140,13 +143,7 @@ class ReportBuilder:
             self._cls_correct = np.concatenate([self._cls_correct, np.zeros(pad, np.int64)])
 
     def label(self, cls: int | None) -> str | None:
-        if cls is None:
-            return None
-        if cls < 0:
-            return "(ignored)"
-        if self.class_names and cls < len(self.class_names):
-            return self.class_names[cls]
-        return str(cls + self.offset)
+        return class_label(cls, self.class_names, self.offset)
 
     def build(self, result: Any, *, bins: int = 12) -> Report:
         counters = result.counters

@@ -19,6 +19,8 @@ from typer.testing import CliRunner
 
 from conftest import ROOT, subprocess_env
 from lossctl import cli
+from lossctl.cli.boundary import lossctl_command
+from lossctl.cli.options import NoWarnOpt, QuietOpt, StrictOpt
 from lossctl.errors import DataError, note, warn
 
 HEAVY = ("numpy", "pyarrow", "pandas", "rich")
@@ -131,12 +133,16 @@ def test_unknown_format_is_a_usage_error(runner):
      ("space", " "), ("whitespace", " "), (" ", " "), ("TAB", "\t"), (None, None)],
 )
 def test_delimiter_names(given, expected):
-    assert cli._delimiter(given) == expected
+    from lossctl.cli.options import _delimiter
+
+    assert _delimiter(given) == expected
 
 
 def test_bad_delimiter_is_a_usage_error(runner):
+    from lossctl.cli.options import _delimiter
+
     with pytest.raises(typer.BadParameter):
-        cli._delimiter("|")
+        _delimiter("|")
     res = runner.invoke(cli.app, ["onehot", "-", "-d", "|"], input="1\n")
     assert res.exit_code == 2
     assert "delimiter" in res.stderr
@@ -149,12 +155,12 @@ probe = typer.Typer(rich_markup_mode=None)
 
 
 @probe.command()
-@cli.lossctl_command
+@lossctl_command
 def emit(
     what: str,
-    quiet: cli.QuietOpt = False,
-    no_warn: cli.NoWarnOpt = False,
-    strict: cli.StrictOpt = False,
+    quiet: QuietOpt = False,
+    no_warn: NoWarnOpt = False,
+    strict: StrictOpt = False,
 ) -> None:
     """Test command: emits notes, warnings and errors on request."""
     if what == "messages":
@@ -259,11 +265,16 @@ def test_usage_error_exit_2_without_traceback():
 
 
 def test_resolve_input():
-    assert cli.resolve_input("a.csv", "onehot", stdin_isatty=True) == "a.csv"
-    assert cli.resolve_input("-", "onehot", stdin_isatty=True) == "-"
-    assert cli.resolve_input(None, "onehot", stdin_isatty=False) == "-"
-    with pytest.raises(cli.UsageError) as exc:
-        cli.resolve_input(None, "sparse", stdin_isatty=True)
+    from lossctl.cli.convert import resolve_input
+    from lossctl.cli.env import Environment
+    from lossctl.errors import UsageError
+
+    tty, pipe = Environment(stdin_isatty=True), Environment(stdin_isatty=False)
+    assert resolve_input("a.csv", "onehot", tty) == "a.csv"
+    assert resolve_input("-", "onehot", tty) == "-"
+    assert resolve_input(None, "onehot", pipe) == "-"
+    with pytest.raises(UsageError) as exc:
+        resolve_input(None, "sparse", tty)
     assert exc.value.exit_code == 2
     assert "lossctl sparse labels.csv" in str(exc.value)
 
@@ -341,3 +352,19 @@ def test_signal_exits_cleanly_and_leaves_no_file(tmp_path, sig, status):
     assert proc.returncode == status
     assert b"Traceback" not in err
     assert list(tmp_path.iterdir()) == []  # neither out.csv nor the temporary file
+
+
+@pytest.mark.parametrize("argv, phrases", [
+    (["compute", "scce", "y.csv", "p.csv", "--offest", "1"],
+     ("no such option: --offest. Did you mean --offset?", "lossctl compute --help")),
+    (["comput"], ("no such command 'comput'. Did you mean 'compute'?",)),
+    (["compute", "scce", "y.csv", "p.csv", "--reduction", "avg"],
+     ("invalid value for '--reduction'", "'avg' is not one of")),
+])
+def test_usage_errors_are_one_lossctl_line_with_the_suggestion(runner, argv, phrases):
+    res = runner.invoke(cli.app, argv)
+    assert res.exit_code == 2 and res.stdout == ""
+    lines = res.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("lossctl: error: "), res.stderr
+    for phrase in phrases:
+        assert phrase in lines[0]

@@ -16,8 +16,10 @@ SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 runner = CliRunner()
 
 
-def run(*args: str, input: str | bytes | None = None):
-    return runner.invoke(app, [str(a) for a in args], input=input)
+def run(*args: str, input: str | bytes | None = None, tty: bool = False):
+    """``lossctl *args``; ``tty`` injects an environment whose stdout is a terminal."""
+    obj = {"stdout_isatty": True} if tty else None
+    return runner.invoke(app, [str(a) for a in args], input=input, obj=obj)
 
 
 def csv(path: Path, rows, header: str | None = None) -> Path:
@@ -138,15 +140,13 @@ def test_npy_output_file(tmp_path):
     assert a.reshape(-1).mean() == pytest.approx(value(run("compute", "scce", *DIGITS)), rel=1e-12)
 
 
-def test_npy_to_terminal_refused(monkeypatch):
-    monkeypatch.setattr(cli, "_stdout_isatty", lambda: True)
-    r = run("compute", "scce", *DIGITS, "-f", "npy")
+def test_npy_to_terminal_refused():
+    r = run("compute", "scce", *DIGITS, "-f", "npy", tty=True)
     assert r.exit_code == 2 and "terminal" in r.stderr
 
 
-def test_terminal_gets_the_report(monkeypatch):
-    monkeypatch.setattr(cli, "_stdout_isatty", lambda: True)
-    r = run("compute", "scce", *DIGITS, "--top", "3")
+def test_terminal_gets_the_report():
+    r = run("compute", "scce", *DIGITS, "--top", "3", tty=True)
     assert r.exit_code == 0, r.stderr
     out = r.stdout
     for phrase in ("sparse_categorical_crossentropy", "0.2318777", "worst 3 samples", "per class", "per-sample loss", "accuracy"):

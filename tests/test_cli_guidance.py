@@ -20,8 +20,10 @@ SAMPLES = ROOT / "samples"
 runner = CliRunner()
 
 
-def run(*args, input=None):
-    return runner.invoke(app, [str(a) for a in args], input=input)
+def run(*args, input=None, tty=False):
+    """``lossctl *args``; ``tty`` injects an environment whose stdout is a terminal."""
+    obj = {"stdout_isatty": True} if tty else None
+    return runner.invoke(app, [str(a) for a in args], input=input, obj=obj)
 
 
 def run_line(line: str):
@@ -52,9 +54,8 @@ def test_list_task_filter_and_json():
     assert "mean_squared_error" not in [row["name"] for row in rows]
 
 
-def test_list_table_on_a_terminal(monkeypatch):
-    monkeypatch.setattr(cli, "_stdout_isatty", lambda: True)
-    r = run("list")
+def test_list_table_on_a_terminal():
+    r = run("list", tty=True)
     assert r.exit_code == 0 and "sparse_categorical_crossentropy" in r.stdout and "┃" in r.stdout
 
 
@@ -168,9 +169,8 @@ def test_inspect_mismatch_reason_and_strict(tmp_path):
 
 
 def test_inspect_table_on_terminal(monkeypatch):
-    monkeypatch.setattr(cli, "_stdout_isatty", lambda: True)
     monkeypatch.chdir(ROOT)
-    r = run("inspect", "samples/digits_labels_1based.csv", "samples/digits_probs.csv")
+    r = run("inspect", "samples/digits_labels_1based.csv", "samples/digits_probs.csv", tty=True)
     assert r.exit_code == 0
     assert "index_offset" in r.stdout and "--offset 1" in r.stdout and "recommended" in r.stdout
 

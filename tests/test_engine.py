@@ -10,7 +10,9 @@ import math
 import numpy as np
 import pytest
 
-from lossctl.engine import Computation, aligned, compute
+from lossctl import evaluate as compute
+from lossctl.engine import Computation
+from lossctl.io import aligned
 from lossctl.errors import DataError, ShapeError, UsageError
 from lossctl.losses.reduction import CHUNK
 
@@ -188,7 +190,12 @@ def test_labels_one_based_get_offset_hint():
     p = np.full((2, 3), 1 / 3)
     with pytest.raises(DataError) as e:
         compute("scce", [1, 3], p)
-    assert "out of range [0, 3)" in str(e.value) and "--offset 1" in str(e.value)
+    # Python users read the Python option; the CLI renders the same reference as its flag
+    assert "out of range [0, 3)" in str(e.value) and "use offset=1" in str(e.value)
+    assert e.value.row == 1
+    from lossctl.cli.flags import renderer
+
+    assert "use --offset 1" in e.value.render(renderer("compute"))
     close(compute("scce", [1, 3], p, offset=1).value, math.log(3))
 
 
@@ -209,7 +216,10 @@ def test_index_labels_to_categorical_loss_names_keras_error():
 def test_probabilities_outside_unit_interval_suggest_from_logits():
     with pytest.raises(DataError) as e:
         compute("bce", [[1], [0]], [[2.0], [-3.0]])
-    assert "--from-logits" in str(e.value) and "row 0" in str(e.value)
+    assert "from_logits=True" in str(e.value) and "row 0" in str(e.value)
+    from lossctl.cli.flags import renderer
+
+    assert "add --from-logits" in e.value.render(renderer("compute"))
 
 
 def test_rounding_above_one_is_accepted_with_a_note():
@@ -231,8 +241,9 @@ def test_fractional_labels_refused():
 
 
 def test_option_that_does_not_apply_is_a_usage_error():
-    with pytest.raises(UsageError, match="--delta does not apply to categorical_crossentropy"):
+    with pytest.raises(UsageError, match="^delta does not apply to categorical_crossentropy") as e:
         compute("cce", [[1, 0]], [[0.5, 0.5]], delta=2.0)
+    assert e.value.option == "delta"
     with pytest.raises(UsageError):
         compute("mse", [[1]], [[1]], offset=1)
     with pytest.raises(UsageError):

@@ -7,7 +7,6 @@ No framework is imported here: only the recorded numbers are used.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 from pathlib import Path
@@ -70,12 +69,10 @@ def _array(x):
 
 @pytest.fixture(scope="module")
 def compute():
-    # Skip ONLY while lossctl.engine does not exist yet; any error inside it must surface.
-    if importlib.util.find_spec("lossctl.engine") is None:
-        pytest.skip("lossctl.engine is not written yet")
-    from lossctl.engine import compute as _compute
+    # the library's one entry point, as Python users and the CLI call it
+    from lossctl import evaluate
 
-    return _compute
+    return evaluate
 
 
 def _describe(case) -> str:

@@ -27,8 +27,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from lossctl import encoding
-from lossctl.engine import compute
+from lossctl import decoding, encoding
+from lossctl import evaluate as compute
 from lossctl.errors import LossctlNote, LossctlWarning
 from lossctl.losses import registry
 
@@ -110,7 +110,7 @@ def test_onehot_then_sparse_is_identity(data, offset, extra):
     rows = encoding.onehot(y + offset, c, offset=offset)
     assert rows.shape == (len(y), c)
     assert np.array_equal(rows.sum(axis=1), np.ones(len(y)))
-    assert np.array_equal(encoding.sparse(rows, offset=offset), y + offset)
+    assert np.array_equal(decoding.sparse(rows, offset=offset), y + offset)
 
 
 @given(names=st.lists(st.text(st.characters(categories=["L", "N"]), min_size=1, max_size=6),
@@ -121,7 +121,7 @@ def test_onehot_then_sparse_is_identity_for_string_classes(names, picks, dtype):
     labels = np.asarray([names[i % len(names)] for i in picks])
     rows = encoding.onehot(labels, classes=names, dtype=dtype)
     assert rows.shape == (len(labels), len(names))
-    back = encoding.sparse(rows, classes=names)
+    back = decoding.sparse(rows, classes=names)
     assert [str(v) for v in back.tolist()] == labels.tolist()  # "3" may come back as 3
 
 
@@ -142,7 +142,7 @@ def test_onehot_then_sparse_is_identity_through_the_cli(invoke, data, offset, fm
 @given(st.integers(1, 30).flatmap(lambda n: st.integers(1, 9).flatmap(
     lambda c: st.one_of(prob_rows(n, c), hnp.arrays(np.float64, (n, c), elements=LOGIT)))))
 def test_sparse_argmax_is_numpy_argmax(scores):
-    assert np.array_equal(encoding.sparse(scores, argmax=True), np.argmax(scores, axis=1))
+    assert np.array_equal(decoding.sparse(scores, argmax=True), np.argmax(scores, axis=1))
 
 
 @cli_settings

@@ -27,6 +27,20 @@ def test_readme_starts_with_the_two_setup_commands():
     assert test.replace("pip install ", "pip install -q ") in ci.splitlines()
 
 
+def test_ci_runs_nothing_but_the_readme_command():
+    """CI's script sets no test settings of its own: the suite is deterministic as the README
+    runs it (the hypothesis profile without deadlines is loaded by conftest.py)."""
+    ci = (ROOT / ".ci" / "run").read_text()
+    code = [ln for ln in ci.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    assert not any("HYPOTHESIS" in ln or "export" in ln for ln in code)
+    import os
+
+    from hypothesis import settings
+
+    if not os.environ.get("HYPOTHESIS_PROFILE"):
+        assert settings.default.deadline is None and settings.default.derandomize
+
+
 def test_readme_main_job_runs(monkeypatch):
     monkeypatch.chdir(ROOT)
     cmd = README.splitlines()[1].split("&&", 1)[1].strip()

@@ -236,7 +236,7 @@ class _FullDisk(io.RawIOBase):
 def test_simulated_enospc_keeps_the_target(argv, name, room, tmp_path, monkeypatch, invoke):
     """ENOSPC after ``room`` bytes (the writers' ``_fdopen`` hook hands out a full disk): one
     clear error, exit 1, the temporary file removed, the existing target byte-identical."""
-    from lossctl import writers
+    from lossctl.out import files as out_files
 
     rng = np.random.default_rng(0)
     y = rng.integers(0, 10, 3000)
@@ -245,7 +245,7 @@ def test_simulated_enospc_keeps_the_target(argv, name, room, tmp_path, monkeypat
     p = rng.random((3000, 10))
     np.save(tmp_path / "p.npy", p / p.sum(axis=1, keepdims=True))
     (tmp_path / name).write_bytes(KEEP)
-    real_fdopen = writers._fdopen
+    real_fdopen = out_files._fdopen
 
     def full_fdopen(fd, mode="r", *args, **kwargs):
         raw = _FullDisk(real_fdopen(fd, "wb", buffering=0), room)
@@ -254,7 +254,7 @@ def test_simulated_enospc_keeps_the_target(argv, name, room, tmp_path, monkeypat
         return io.TextIOWrapper(io.BufferedWriter(raw), encoding=kwargs.get("encoding"),
                                 newline=kwargs.get("newline"))
 
-    monkeypatch.setattr(writers, "_fdopen", full_fdopen)
+    monkeypatch.setattr(out_files, "_fdopen", full_fdopen)
     monkeypatch.chdir(tmp_path)
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     res = invoke(*argv)

@@ -1,4 +1,7 @@
-"""Tests for lossctl.writers: formats, precision, strict JSON, atomic files, refusals."""
+"""Tests for lossctl.out: formats, precision, strict JSON, atomic files, refusals.
+
+(The tests of the modules that lossctl.out added are in tests/test_out_*.py.)
+"""
 from __future__ import annotations
 
 import errno
@@ -10,19 +13,21 @@ import sys
 import numpy as np
 import pytest
 
-from lossctl import writers
-from lossctl.errors import ExitCode, LossctlWarning, OutputError, UsageError
-from lossctl.writers import (
+from lossctl import render
+from lossctl.errors import NO_VALUE, ExitCode, LossctlWarning, OutputError, UsageError, opt
+from lossctl.out import (
     FORMATS,
     TEMP_PREFIX,
-    TableSink,
     atomic_open,
     check_output,
     format_number,
+    open_sink,
     resolve_format,
     write_json,
     write_value,
 )
+from lossctl.out import files as out_files
+from lossctl.out import npy as out_npy
 
 LABELS = np.array([1, 2, 3], dtype=np.int64)
 PROBS = np.array([[0.1 + 0.2, 1e-300], [np.nan, 3.0], [np.inf, -0.5]])
@@ -33,9 +38,17 @@ def temp_files(folder) -> list[str]:
     return [name for name in os.listdir(folder) if name.startswith(TEMP_PREFIX)]
 
 
+def cli_flag(name, value) -> str:
+    """A stand-in for the CLI's rendering of option references: ``--name [value]``."""
+    flag = "--" + name.replace("_", "-")
+    return flag if value is NO_VALUE else f"{flag} {value}"
+
+
 def sink_text(fmt: str, *blocks, columns=COLUMNS, **kwargs) -> str:
     out = io.StringIO()
-    with TableSink(fmt, columns, stdout=out, **kwargs) as sink:
+    if fmt == "table":  # the rich table, as the CLI draws it
+        kwargs.setdefault("renderer", render.table_renderer())
+    with open_sink(fmt, columns, stdout=out, **kwargs) as sink:
         for block in blocks:
             sink.write(*block)
     return out.getvalue()
@@ -122,7 +135,8 @@ def test_resolve_format_unknown_extension(output):
     assert output in text
     for ext in (".csv", ".tsv", ".tab", ".txt", ".json", ".jsonl", ".ndjson", ".npy"):
         assert ext in text
-    assert "--format" in text
+    assert opt("format") in info.value.hint  # names the option, not a flag
+    assert "--format" in info.value.render(flag=cli_flag) and "--" not in text
 
 
 def test_resolve_format_unknown_format():
@@ -135,7 +149,8 @@ def test_resolve_format_npy_to_terminal_refused():
         resolve_format("npy", None, stdout_isatty=True)
     assert info.value.exit_code == 2
     assert "refusing to write binary NPY to a terminal" in str(info.value)
-    assert "-o out.npy" in str(info.value)
+    assert opt("output", "out.npy") in info.value.hint
+    assert "--output out.npy" in info.value.render(flag=cli_flag)
     # a file, or a pipe, is fine
     assert resolve_format("npy", None, stdout_isatty=False) == "npy"
     assert resolve_format(None, "x.npy", stdout_isatty=True) == "npy"
@@ -236,7 +251,7 @@ def test_format_number_float32_shortest_in_its_precision():
     assert format_number(np.float32(0.1)) == "0.1"
 
 
-# --- TableSink: exact text of each format --------------------------------------------------------
+# --- sinks: exact text of each format --------------------------------------------------------
 
 
 def test_csv_exact():
@@ -322,7 +337,7 @@ def test_table_precision_rounds_only_the_table():
 def test_table_into_file_is_plain_text_even_with_force_color(tmp_path, monkeypatch):
     monkeypatch.setenv("FORCE_COLOR", "1")
     out = tmp_path / "t.txt"
-    with TableSink("table", ["x"], output=str(out)) as sink:
+    with open_sink("table", ["x"], output=str(out), renderer=render.table_renderer()) as sink:
         sink.write(np.arange(3))
     text = out.read_text(encoding="utf-8")
     assert "\x1b" not in text and "┃ x ┃" in text and "│ 2 │" in text
@@ -346,7 +361,7 @@ def test_float32_columns_written_in_their_own_precision():
 
 
 def test_write_shape_checks():
-    with TableSink("csv", ["a", "b"], stdout=io.StringIO()) as sink:
+    with open_sink("csv", ["a", "b"], stdout=io.StringIO()) as sink:
         with pytest.raises(ValueError, match="3 columns"):
             sink.write(np.zeros((2, 3)))
         with pytest.raises(ValueError, match="rows"):
@@ -356,14 +371,14 @@ def test_write_shape_checks():
 
 
 def test_default_stdout_is_sys_stdout(capsys):
-    with TableSink("csv", ["x"]) as sink:
+    with open_sink("csv", ["x"]) as sink:
         sink.write(np.array([1, 2]))
     assert capsys.readouterr().out == "x\n1\n2\n"
 
 
 def test_text_format_to_binary_stream():
     out = io.BytesIO()
-    with TableSink("csv", ["name"], stdout=out) as sink:
+    with open_sink("csv", ["name"], stdout=out) as sink:
         sink.write(np.array(["chat", "café"]))
     assert out.getvalue() == "name\nchat\ncafé\n".encode("utf-8")
     assert not out.closed  # our text wrapper is detached, the caller's stream stays usable
@@ -375,7 +390,7 @@ def test_broken_pipe_propagates_as_is():
             raise BrokenPipeError(errno.EPIPE, "Broken pipe")
 
     with pytest.raises(BrokenPipeError):
-        with TableSink("csv", ["x"], stdout=Broken()) as sink:
+        with open_sink("csv", ["x"], stdout=Broken()) as sink:
             sink.write(np.arange(3))
 
 
@@ -385,7 +400,7 @@ def test_full_stdout_is_an_output_error():
     # unbuffered, so closing the stream afterwards has nothing left to flush
     with open("/dev/full", "wb", buffering=0) as full:
         with pytest.raises(OutputError, match="could not write <stdout>: No space left on device"):
-            with TableSink("csv", ["x"], stdout=full) as sink:
+            with open_sink("csv", ["x"], stdout=full) as sink:
                 sink.write(np.arange(10))
 
 
@@ -543,7 +558,7 @@ def full_disk(monkeypatch):
     def fdopen(fd, *args, **kwargs):
         return FullDisk(real_fdopen(fd, *args, **kwargs), 40)
 
-    monkeypatch.setattr(writers, "_fdopen", fdopen)
+    monkeypatch.setattr(out_files, "_fdopen", fdopen)
 
 
 @pytest.mark.parametrize("fmt, ext", [("csv", "csv"), ("jsonl", "jsonl"), ("npy", "npy")])
@@ -551,7 +566,7 @@ def test_enospc_mid_stream(tmp_path, full_disk, fmt, ext):
     target = tmp_path / f"out.{ext}"
     target.write_bytes(b"precious")
     with pytest.raises(OutputError) as info:
-        with TableSink(fmt, ["a", "b"], output=str(target)) as sink:
+        with open_sink(fmt, ["a", "b"], output=str(target)) as sink:
             for _ in range(5):
                 sink.write(np.arange(10), np.arange(10))
     assert str(info.value).startswith(f"could not write {target}: No space left on device")
@@ -572,7 +587,7 @@ def test_enospc_at_fsync(tmp_path, monkeypatch):
     def fsync(fd):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(writers.os, "fsync", fsync)
+    monkeypatch.setattr(out_files.os, "fsync", fsync)
     target = tmp_path / "v.txt"
     target.write_text("old\n")
     with pytest.raises(OutputError, match=f"could not write {target}: No space left on device"):
@@ -585,7 +600,7 @@ def test_sink_exception_in_caller_discards_file(tmp_path):
     target = tmp_path / "out.csv"
     target.write_text("old\n")
     with pytest.raises(KeyError):
-        with TableSink("csv", ["x"], output=str(target)) as sink:
+        with open_sink("csv", ["x"], output=str(target)) as sink:
             sink.write(np.arange(1000))
             raise KeyError("bad label")
     assert target.read_text() == "old\n"
@@ -594,7 +609,7 @@ def test_sink_exception_in_caller_discards_file(tmp_path):
 
 def test_sink_file_commits_on_close(tmp_path):
     target = tmp_path / "out.tsv"
-    with TableSink("tsv", ["x"], output=str(target), header=False) as sink:
+    with open_sink("tsv", ["x"], output=str(target), header=False) as sink:
         sink.write(np.array([0.5, 2.0]))
         assert not target.exists()
     assert target.read_text() == "0.5\n2.0\n"
@@ -611,15 +626,15 @@ def npy_bytes_of(array: np.ndarray) -> bytes:
 
 def test_npy_to_a_terminal_refused():
     with pytest.raises(UsageError) as info:
-        TableSink("npy", ["a"], stdout=TTYBytes())
+        open_sink("npy", ["a"], stdout=TTYBytes())
     assert info.value.exit_code == 2
-    assert "terminal" in str(info.value) and "-o out.npy" in str(info.value)
+    assert "terminal" in str(info.value) and opt("output", "out.npy") in info.value.hint
 
 
 def test_npy_known_nrows_streams_bytes_identical_to_np_save():
     probs = np.random.default_rng(1).random((7, 3))
     out = NonSeekable()
-    with TableSink("npy", ["a", "b", "c"], stdout=out, nrows=7) as sink:
+    with open_sink("npy", ["a", "b", "c"], stdout=out, nrows=7) as sink:
         sink.write(probs[:3])
         assert out.value()  # header and the first rows are already out
         sink.write(probs[3:])
@@ -630,7 +645,7 @@ def test_npy_unknown_nrows_to_non_seekable_stream_is_spooled():
     labels = np.arange(5, dtype=np.int64)
     probs = np.random.default_rng(2).random((5, 2))
     out = NonSeekable()
-    with TableSink("npy", ["label", "p0", "p1"], stdout=out) as sink:
+    with open_sink("npy", ["label", "p0", "p1"], stdout=out) as sink:
         sink.write(labels[:2], probs[:2])
         sink.write(labels[2:], probs[2:])
         assert out.value() == b""
@@ -642,7 +657,7 @@ def test_npy_unknown_nrows_to_non_seekable_stream_is_spooled():
 def test_npy_unknown_nrows_to_file_fixed_up(tmp_path):
     target = tmp_path / "out.npy"
     blocks = [np.arange(i, i + 4).reshape(2, 2) for i in range(0, 40, 4)]
-    with TableSink("npy", ["a", "b"], output=str(target)) as sink:
+    with open_sink("npy", ["a", "b"], output=str(target)) as sink:
         for b in blocks:
             sink.write(b)
     back = np.load(target, allow_pickle=False)
@@ -654,11 +669,11 @@ def test_npy_unknown_nrows_to_file_fixed_up(tmp_path):
 def test_npy_special_values_and_empty(tmp_path):
     values = np.array([0.1 + 0.2, 1e-300, np.nan, np.inf, -0.0])
     target = tmp_path / "v.npy"
-    with TableSink("npy", ["v"], output=str(target), nrows=5) as sink:
+    with open_sink("npy", ["v"], output=str(target), nrows=5) as sink:
         sink.write(values)
     assert np.array_equal(np.load(target, allow_pickle=False)[:, 0], values, equal_nan=True)
     out = NonSeekable()
-    with TableSink("npy", ["a", "b"], stdout=out):
+    with open_sink("npy", ["a", "b"], stdout=out):
         pass
     empty = np.load(io.BytesIO(out.value()), allow_pickle=False)
     assert empty.shape == (0, 2) and empty.dtype == np.float64
@@ -672,7 +687,7 @@ def test_npy_default_stdout_is_binary_buffer(monkeypatch):
     raw = io.BytesIO()
     fake = Out(raw, encoding="utf-8")
     monkeypatch.setattr(sys, "stdout", fake)
-    with TableSink("npy", ["x"], nrows=2) as sink:
+    with open_sink("npy", ["x"], nrows=2) as sink:
         sink.write(np.array([1.5, 2.5]))
     fake.flush()
     assert np.array_equal(np.load(io.BytesIO(raw.getvalue()), allow_pickle=False), [[1.5], [2.5]])
@@ -680,22 +695,22 @@ def test_npy_default_stdout_is_binary_buffer(monkeypatch):
 
 def test_npy_refuses_strings():
     with pytest.raises(UsageError, match="numbers only"):
-        with TableSink("npy", ["label"], stdout=NonSeekable()) as sink:
+        with open_sink("npy", ["label"], stdout=NonSeekable()) as sink:
             sink.write(np.array(["cat", "dog"]))
 
 
 def test_npy_nrows_mismatch_is_a_bug(tmp_path):
     target = tmp_path / "x.npy"
     with pytest.raises(ValueError, match="nrows=3"):
-        with TableSink("npy", ["x"], output=str(target), nrows=3) as sink:
+        with open_sink("npy", ["x"], output=str(target), nrows=3) as sink:
             sink.write(np.zeros(2))
     assert not target.exists() and temp_files(tmp_path) == []
 
 
 def test_npy_header_fixup_never_changes_size():
     for k in (1, 10, 1000):
-        placeholder = writers._npy_header("<f8", (writers._NPY_PLACEHOLDER_ROWS, k))
-        final = writers._npy_header("<f8", (3, k), len(placeholder))
+        placeholder = out_npy.npy_header("<f8", (out_npy._NPY_PLACEHOLDER_ROWS, k))
+        final = out_npy.npy_header("<f8", (3, k), len(placeholder))
         assert len(final) == len(placeholder) and len(final) % 64 == 0
         data = np.zeros((3, k)).tobytes()
         assert np.load(io.BytesIO(final + data), allow_pickle=False).shape == (3, k)
@@ -705,9 +720,10 @@ def test_writers_does_not_import_rich_for_machine_formats():
     import subprocess
 
     code = (
-        "import sys, io, numpy as np; from lossctl.writers import TableSink\n"
+        "import sys, io, numpy as np; from lossctl.out import open_sink\n"
         "s = io.StringIO()\n"
-        "with TableSink('csv', ['x'], stdout=s) as t: t.write(np.arange(3))\n"
+        "with open_sink('csv', ['x'], stdout=s) as t: t.write(np.arange(3))\n"
+        "with open_sink('table', ['x'], stdout=s) as t: t.write(np.arange(3))\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('rich', 'typer')))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -722,8 +738,8 @@ def test_writers_does_not_import_rich_for_machine_formats():
 ])
 def test_integer_blocks_write_like_str(fmt, sep, values):
     out = io.StringIO()
-    with writers.TableSink(fmt, [f"c{j}" for j in range(values.shape[1])], stdout=out,
-                           header=False) as sink:
+    with open_sink(fmt, [f"c{j}" for j in range(values.shape[1])], stdout=out,
+                   header=False) as sink:
         sink.write(values)
     expected = "".join(sep.join(str(int(v)) for v in row) + "\n" for row in values)
     assert out.getvalue() == expected

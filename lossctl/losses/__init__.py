@@ -1,12 +1,14 @@
 """The loss functions, one small pure numpy function per loss, grouped by family.
 
 - :mod:`lossctl.losses.regression`: squared, absolute, percentage, log, Huber, Poisson, pinball...
-- :mod:`lossctl.losses.classification`: binary/categorical/sparse cross-entropy, focal, NLL...
+- :mod:`lossctl.losses.binary`: binary cross-entropy and focal losses (elementwise);
+- :mod:`lossctl.losses.categorical`: categorical/sparse/PyTorch cross-entropy, NLL, Brier...
 - :mod:`lossctl.losses.divergence`: KL divergence, cosine similarity.
 - :mod:`lossctl.losses.margin`: hinge family, multi-margin, soft margin.
 - :mod:`lossctl.losses.segmentation`: Dice, Tversky.
 - :mod:`lossctl.losses.reduction`: running-sum reductions.
-- :mod:`lossctl.losses.registry`: names, aliases, options and explain text for every loss.
+- :mod:`lossctl.losses.registry`: names, aliases, options and explain text for every loss
+  (:mod:`lossctl.losses.spec` defines an entry, :mod:`lossctl.losses.catalog` holds them).
 
 Each function returns unreduced values (elementwise ``(N, C)`` or per-sample ``(N,)``); the
 engine (:mod:`lossctl.engine`) validates inputs, applies weights, masks and reductions.
@@ -15,13 +17,13 @@ this package costs nothing.
 """
 from __future__ import annotations
 
-_FAMILIES = ("regression", "classification", "divergence", "margin", "segmentation")
+_FAMILIES = ("regression", "binary", "categorical", "divergence", "margin", "segmentation")
 
 
 def __getattr__(name: str):
     import importlib
 
-    if name in _FAMILIES or name in ("reduction", "registry"):
+    if name in _FAMILIES or name in ("reduction", "registry", "spec", "catalog"):
         return importlib.import_module(f"lossctl.losses.{name}")
     if name.startswith("_"):
         raise AttributeError(f"module 'lossctl.losses' has no attribute {name!r}")

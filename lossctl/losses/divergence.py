@@ -11,13 +11,12 @@ import numpy as np
 from lossctl.errors import ShapeError
 from lossctl.losses._numerics import check_convention, xlogy
 
-__all__ = ["RETURN_KIND", "KERAS_EPSILON", "kl_divergence", "cosine_similarity"]
+__all__ = ["KERAS_EPSILON", "kl_divergence", "cosine_similarity"]
 
 #: ``keras.backend.epsilon()``.
 KERAS_EPSILON = 1e-7
 
 #: What each function returns: ``"row"`` = (N,).
-RETURN_KIND = {"kl_divergence": "row", "cosine_similarity": "row"}
 
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lossctl.errors import UsageError
+from lossctl.errors import UsageError, opt
 from lossctl.losses._numerics import check_convention, log_sigmoid, prepare, softplus
 
 __all__ = [
@@ -36,7 +36,7 @@ def _class_weight(class_weight, n_classes: int, dtype) -> np.ndarray | None:
     w = np.asarray(class_weight, dtype=dtype).reshape(-1)
     if w.shape[0] != n_classes:
         raise UsageError(
-            f"--class-weight has {w.shape[0]} values but the predictions have {n_classes} classes",
+            f"{opt('class_weight')} has {w.shape[0]} values but the predictions have {n_classes} classes",
             hint=f"give exactly {n_classes} comma-separated weights",
         )
     return w
@@ -196,7 +196,7 @@ def multi_margin(
     """
     check_convention(convention)
     if p not in (1, 2):
-        raise UsageError(f"--p must be 1 or 2, got {p}", hint="PyTorch's multi_margin_loss has only p=1 and p=2")
+        raise UsageError(f"{opt('p')} must be 1 or 2, got {p}", hint="PyTorch's multi_margin_loss has only p=1 and p=2")
     x = np.asarray(y_pred)
     if not np.issubdtype(x.dtype, np.floating):
         x = x.astype(np.float64)

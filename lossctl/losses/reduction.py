@@ -37,10 +37,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from lossctl.losses.spec import REDUCTIONS
+
 #: Rows per summation chunk. Fixed: changing it changes the last bits of reduced values.
 CHUNK = 65536
 
-REDUCTIONS = ("mean", "sum", "none", "mean_with_sample_weight", "batchmean")
+__all__ = ["CHUNK", "DIVISORS", "REDUCTIONS", "Accumulator"]
+
 
 #: Denominator rules (see the module docstring).
 DIVISORS = ("rows", "valid", "weights", "class_weights", "elements")

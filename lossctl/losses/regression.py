@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from lossctl.errors import UsageError
+from lossctl.errors import UsageError, opt
 from lossctl.losses._numerics import prepare, softplus
 
 __all__ = [
@@ -203,7 +203,7 @@ def huber(y_true, y_pred, *, convention: str = "keras", delta: float = 1.0) -> n
     """
     y_true, y_pred, f = prepare(y_true, y_pred, convention)
     if not delta > 0:
-        raise UsageError(f"--delta must be > 0, got {delta}", hint="use a positive threshold, e.g. --delta 1")
+        raise UsageError(f"{opt('delta')} must be > 0, got {delta}", hint=f"use a positive threshold, e.g. {opt('delta', 1)}")
     d = f(delta)
     half = f(0.5)
     error = y_pred - y_true
@@ -242,7 +242,7 @@ def smooth_l1(y_true, y_pred, *, convention: str = "keras", beta: float = 1.0) -
     """
     y_true, y_pred, f = prepare(y_true, y_pred, convention)
     if not beta >= 0:
-        raise UsageError(f"--beta must be >= 0, got {beta}", hint="use --beta 0 for plain L1 or a positive value")
+        raise UsageError(f"{opt('beta')} must be >= 0, got {beta}", hint=f"use {opt('beta', 0)} for plain L1 or a positive value")
     z = np.abs(y_pred - y_true)
     if beta == 0:
         return z
@@ -388,8 +388,8 @@ def pinball(y_true, y_pred, *, convention: str = "keras", quantile: float = 0.5)
     y_true, y_pred, f = prepare(y_true, y_pred, convention)
     if not 0.0 <= quantile <= 1.0:
         raise UsageError(
-            f"--quantile must lie in [0, 1], got {quantile}",
-            hint="use e.g. --quantile 0.9 for the 90th percentile",
+            f"{opt('quantile')} must lie in [0, 1], got {quantile}",
+            hint=f"use e.g. {opt('quantile', 0.9)} for the 90th percentile",
         )
     q = f(quantile)
     one = f(1.0)

@@ -1,14 +1,11 @@
-"""Classification losses: binary, categorical and sparse cross-entropy and their relatives.
+"""Categorical, sparse and PyTorch cross-entropy and their relatives: one value PER SAMPLE.
 
-One pure numpy function per loss, ``fn(y_true, y_pred, *, convention="keras", <options>)``.
-The engine has already validated and cast the inputs: ``y_pred`` is 2-D ``(N, C)`` float64 or
-float32 and every computation stays in that dtype (so float32 reproduces Keras' float32
-rounding); dense ``y_true`` is ``(N, C)`` float, index ``y_true`` is ``(N,)`` int64 in range.
-
-Each function returns either the ELEMENTWISE values ``(N, C)`` (binary family: the engine then
-reduces the class axis, Keras = mean over the last axis, torch = all elements) or the PER-SAMPLE
-values ``(N,)`` (categorical family). Nothing here reduces over rows, applies sample weights or
-masks ignored classes: the engine does that, following the rules each docstring states.
+Each function is ``fn(y_true, y_pred, *, convention="keras", <options>)`` and returns the
+``(N,)`` per-sample values. The engine has already validated and cast the inputs: ``y_pred`` is
+``(N, C)`` float64 or float32 and every computation stays in that dtype; dense ``y_true`` is
+``(N, C)`` float, index ``y_true`` is ``(N,)`` int64 in range. Nothing here reduces over rows,
+applies sample weights or masks ignored rows: the engine does that, following the rules each
+docstring states.
 
 Conventions: ``"keras"`` (Keras 3.15), ``"torch"`` (PyTorch 2.13) and ``"optax"`` (treated as
 ``"keras"`` where it matters; optax-only losses ignore the convention).
@@ -17,24 +14,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from lossctl.errors import DataError, ShapeError, UsageError
-from lossctl.losses._numerics import (
-    check_convention,
-    log_sigmoid,
-    log_softmax,
-    sigmoid,
-    softmax,
-    softplus,
-    xlogy_from_log,
+from lossctl.errors import ShapeError, UsageError, opt
+from lossctl.losses._numerics import check_convention, log_softmax, softmax, xlogy_from_log
+from lossctl.losses._targets import (
+    KERAS_EPSILON,
+    _check_smoothing,
+    _dense,
+    _gather,
+    _indices,
+    _one_hot,
+    _per_class,
+    _wmul,
 )
 
 __all__ = [
-    "RETURN_KIND",
-    "KERAS_EPSILON",
-    "TORCH_LOG_CLAMP",
-    "binary_crossentropy",
-    "binary_focal_crossentropy",
-    "sigmoid_focal_loss",
     "categorical_crossentropy",
     "categorical_focal_crossentropy",
     "sparse_categorical_crossentropy",
@@ -44,134 +37,6 @@ __all__ = [
     "poly1_cross_entropy",
     "brier_score",
 ]
-
-#: ``keras.backend.epsilon()``: probabilities are clipped to ``[1e-7, 1 - 1e-7]``.
-KERAS_EPSILON = 1e-7
-#: ``torch.nn.functional.binary_cross_entropy`` clamps each log term at ``-100``.
-TORCH_LOG_CLAMP = -100.0
-
-#: What each function returns: ``"elementwise"`` = (N, C), ``"row"`` = (N,).
-RETURN_KIND = {
-    "binary_crossentropy": "elementwise",
-    "binary_focal_crossentropy": "elementwise",
-    "sigmoid_focal_loss": "elementwise",
-    "categorical_crossentropy": "row",
-    "categorical_focal_crossentropy": "row",
-    "sparse_categorical_crossentropy": "row",
-    "cross_entropy": "row",
-    "nll": "row",
-    "categorical_generalized_cross_entropy": "row",
-    "poly1_cross_entropy": "row",
-    "brier_score": "row",
-}
-
-
-
-# --- helpers ------------------------------------------------------------------------------------
-
-
-
-
-def _check_smoothing(label_smoothing: float) -> float:
-    ls = float(label_smoothing)
-    if not 0.0 <= ls <= 1.0:
-        raise UsageError(
-            f"--label-smoothing must be in [0, 1], got {label_smoothing}",
-            hint="Keras and PyTorch both require 0 <= label_smoothing <= 1",
-        )
-    return ls
-
-
-def _dense(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
-    """Dense targets in the dtype of ``y_pred`` (index targets are one-hot encoded)."""
-    y_true = np.asarray(y_true)
-    n, c = y_pred.shape
-    if y_true.ndim == 1:
-        return _one_hot(_indices(y_true, c), c, y_pred.dtype)
-    if y_true.shape != y_pred.shape:
-        raise ShapeError(
-            f"targets have shape {y_true.shape} but predictions have shape {y_pred.shape}",
-            hint="dense targets need one column per class",
-        )
-    return y_true.astype(y_pred.dtype, copy=False)
-
-
-def _indices(y_true: np.ndarray, num_classes: int) -> np.ndarray:
-    """Index targets as a 1-D int64 array; a (N, 1) column is accepted."""
-    y_true = np.asarray(y_true)
-    if y_true.ndim == 2 and y_true.shape[1] == 1:
-        y_true = y_true[:, 0]
-    if y_true.ndim != 1:
-        raise ShapeError(
-            f"this loss takes class indices of shape (N,), got targets of shape {y_true.shape}",
-            hint="convert one-hot targets to indices with `lossctl onehot --inverse`, "
-            "or use the categorical form of the loss",
-        )
-    if not np.issubdtype(y_true.dtype, np.integer):
-        raise ShapeError(
-            f"class indices must be integers, got dtype {y_true.dtype}",
-        )
-    y_true = y_true.astype(np.int64, copy=False)
-    # The engine validates labels first; this guard only stops numpy from silently wrapping a
-    # negative index (or raising IndexError) if an unvalidated label ever gets here.
-    if y_true.size and (y_true.min() < 0 or y_true.max() >= num_classes):
-        bad = int(y_true[(y_true < 0) | (y_true >= num_classes)][0])
-        raise DataError(
-            f"class index {bad} is out of range [0, {num_classes})",
-            hint="labels must be 0..C-1 (use --offset 1 for labels 1..C)",
-        )
-    return y_true
-
-
-def _binary_targets(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
-    """Targets of the binary family: (N, C) floats; a 1-D vector is the single column."""
-    y_true = np.asarray(y_true)
-    if y_true.ndim == 1 and y_pred.shape[1] == 1:
-        y_true = y_true.reshape(-1, 1)
-    if y_true.shape != y_pred.shape:
-        raise ShapeError(
-            f"targets have shape {y_true.shape} but predictions have shape {y_pred.shape}",
-            hint="binary losses need one target per prediction",
-        )
-    return y_true.astype(y_pred.dtype, copy=False)
-
-
-def _one_hot(idx: np.ndarray, num_classes: int, dtype) -> np.ndarray:
-    out = np.zeros((idx.shape[0], num_classes), dtype=dtype)
-    out[np.arange(idx.shape[0]), idx] = 1
-    return out
-
-
-def _per_class(value, num_classes: int, dtype, name: str) -> np.ndarray | None:
-    """A scalar or a length-C vector as a (C,) array in ``dtype`` (None stays None)."""
-    if value is None:
-        return None
-    arr = np.asarray(value, dtype=dtype)
-    if arr.ndim == 0:
-        return np.full(num_classes, arr, dtype=dtype)
-    arr = arr.reshape(-1)
-    if arr.shape[0] != num_classes:
-        raise UsageError(
-            f"{name} has {arr.shape[0]} values but the predictions have {num_classes} classes",
-            hint=f"give one {name} value per class (or a single value for all)",
-        )
-    return arr
-
-
-def _gather(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    return a[np.arange(a.shape[0]), idx]
-
-
-def _wmul(w: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """``w * v`` where a zero weight contributes exactly 0 (even against an infinite ``v``)."""
-    return xlogy_from_log(w, v)
-
-
-def _smooth_binary(y: np.ndarray, ls: float) -> np.ndarray:
-    # Keras losses.py: y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
-    if ls:
-        y = y * (1.0 - ls) + 0.5 * ls
-    return y
 
 
 def _smooth_categorical(y: np.ndarray, ls: float, conv: str) -> np.ndarray:
@@ -199,255 +64,6 @@ def _plain_log(p: np.ndarray) -> np.ndarray:
     """torch ``log(p)``: no renormalisation, no clip; ``log 0 = -inf`` without a warning."""
     with np.errstate(divide="ignore"):
         return np.log(p)
-
-
-def _bce_keras_probs(y: np.ndarray, p: np.ndarray, pos_weight=None) -> np.ndarray:
-    # keras/src/backend/{tensorflow,numpy}/nn.py binary_crossentropy, from_logits=False
-    p = np.clip(p, KERAS_EPSILON, 1.0 - KERAS_EPSILON)
-    bce = y * np.log(p)
-    if pos_weight is not None:
-        bce = pos_weight * bce
-    bce = bce + (1.0 - y) * np.log(1.0 - p)
-    return -bce
-
-
-def _bce_torch_probs(y: np.ndarray, p: np.ndarray, pos_weight=None) -> np.ndarray:
-    # ATen binary_cross_entropy CPU kernel (2.13):
-    # (y - 1) * max(log1p(-x), -100) - y * max(log(x), -100)
-    with np.errstate(divide="ignore"):
-        log_p = np.maximum(np.log(p), TORCH_LOG_CLAMP)
-        log_1mp = np.maximum(np.log1p(-p), TORCH_LOG_CLAMP)
-    pos = y * log_p
-    if pos_weight is not None:
-        pos = pos_weight * pos
-    return (y - 1.0) * log_1mp - pos + 0.0  # + 0.0: no -0.0 for y = p = 1
-
-
-def _bce_logits(y: np.ndarray, x: np.ndarray, pos_weight=None) -> np.ndarray:
-    # y * softplus(-x) + (1 - y) * softplus(x) = -(y log sigmoid(x) + (1-y) log sigmoid(-x)).
-    # Both terms are >= 0 for y in [0, 1], so nothing cancels: exact for any finite logit.
-    with np.errstate(over="ignore"):
-        pos = y * softplus(-x)
-        if pos_weight is not None:
-            pos = pos_weight * pos
-        return pos + (1.0 - y) * softplus(x)
-
-
-# --- binary family (elementwise) ----------------------------------------------------------------
-
-
-def binary_crossentropy(
-    y_true: np.ndarray,
-    y_pred: np.ndarray,
-    *,
-    convention: str = "keras",
-    from_logits: bool = False,
-    label_smoothing: float = 0.0,
-    pos_weight=None,
-    class_weight=None,
-) -> np.ndarray:
-    """Binary cross-entropy for each (sample, class) element.
-
-    Formula::
-
-        y'   = y * (1 - ls) + 0.5 * ls                      (label smoothing towards 0.5)
-        loss = -(pw * y' * log(p) + (1 - y') * log(1 - p)) * w_c
-        from logits x:  loss = (pw * y' * softplus(-x) + (1 - y') * softplus(x)) * w_c
-
-    with ``pw`` = ``pos_weight`` (1 if not given) and ``w_c`` = ``class_weight`` (1 if not
-    given), both per class (column).
-
-    Args:
-        y_true: (N, C) float targets in [0, 1] (soft labels allowed).
-        y_pred: (N, C) probabilities, or logits with ``from_logits=True``.
-        convention: ``"keras"`` (default) or ``"torch"``: how probabilities are made safe for
-            the log (see Conventions). Logits are treated identically by both.
-        from_logits: ``y_pred`` holds logits; the loss is computed in the stable log-sigmoid
-            form (unbounded: a logit gap of 1000 costs 1000).
-        label_smoothing: ``ls`` in [0, 1]; targets are squeezed towards 0.5.
-        pos_weight: scalar or (C,) weight of the positive term (PyTorch ``BCEWithLogitsLoss``
-            ``pos_weight``, ``tf.nn.weighted_cross_entropy_with_logits`` ``pos_weight``).
-        class_weight: scalar or (C,) rescaling of every element of a column (PyTorch
-            ``weight`` broadcast along the class dimension).
-
-    Returns:
-        (N, C) ELEMENTWISE losses in the dtype of ``y_pred``. The per-sample value is the mean
-        over the class axis (Keras); PyTorch's ``reduction='none'`` returns this matrix itself.
-
-    Conventions:
-        Keras 3 (``BinaryCrossentropy``): probabilities are clipped to [1e-7, 1 - 1e-7] and the
-        loss is ``-(y log p + (1 - y) log(1 - p))``, so a saturated element costs at most
-        ``-log(1e-7) = 16.118095`` (15.942385 for y=0, p=1 in float32, because
-        ``1 - (1 - 1e-7)`` rounds to 1.19e-7 there: use ``--dtype float32``). Logits passed
-        without ``from_logits`` are silently clipped by Keras (lossctl warns). The per-sample
-        loss is the mean over the last axis; a ``sample_weight`` multiplies it and
-        ``reduction="sum_over_batch_size"`` divides the weighted sum by N (the number of
-        samples, not the sum of the weights; ``"mean_with_sample_weight"`` divides by the sum
-        of the weights). Keras has no ``pos_weight``, no per-column weight
-        (``Model.fit(class_weight=...)`` is a per-sample weight instead) and no ignore_class
-        for BCE. tf.keras 2 added epsilon a second time (15.424949 for y=1, p=0).
-
-        PyTorch: ``binary_cross_entropy`` does not clip; it clamps each log term at -100
-        (``max(log p, -100)``, ``max(log1p(-p), -100)``), so a saturated element costs exactly
-        100, and it refuses inputs or targets outside [0, 1]. ``weight`` multiplies each
-        element (a per-sample weight is a ``weight`` of shape (N, 1)); ``reduction='mean'``
-        divides by the number of ELEMENTS (N*C), not by the sum of the weights; there is no
-        ``ignore_index``. ``binary_cross_entropy_with_logits`` (``BCEWithLogitsLoss``) computes
-        ``(1 - y) x + (1 + (pw - 1) y) log(1 + exp(-x))`` stably; ``pos_weight`` exists only
-        there. PyTorch has no label smoothing for BCE: lossctl applies the Keras formula.
-
-        tf.nn / optax: ``tf.nn.sigmoid_cross_entropy_with_logits`` and
-        ``optax.sigmoid_binary_cross_entropy`` return exactly the ``from_logits`` matrix
-        (elementwise, no reduction). ``pos_weight`` on probabilities (no framework has it) is
-        applied to the positive log term.
-    """
-    conv = check_convention(convention)
-    ls = _check_smoothing(label_smoothing)
-    dt = y_pred.dtype
-    c = y_pred.shape[1]
-    y = _smooth_binary(_binary_targets(y_true, y_pred), ls)
-    pw = _per_class(pos_weight, c, dt, "pos_weight")
-    if from_logits:
-        loss = _bce_logits(y, y_pred, pw)
-    elif conv == "torch":
-        loss = _bce_torch_probs(y, y_pred, pw)
-    else:
-        loss = _bce_keras_probs(y, y_pred, pw)
-    w = _per_class(class_weight, c, dt, "class_weight")
-    if w is not None:
-        loss = loss * w
-    return loss
-
-
-def binary_focal_crossentropy(
-    y_true: np.ndarray,
-    y_pred: np.ndarray,
-    *,
-    convention: str = "keras",
-    gamma: float = 2.0,
-    alpha: float = 0.25,
-    class_balancing: bool = False,
-    from_logits: bool = False,
-    label_smoothing: float = 0.0,
-) -> np.ndarray:
-    """Binary focal cross-entropy (Keras 3 ``BinaryFocalCrossentropy``), elementwise.
-
-    Formula::
-
-        y'    = y * (1 - ls) + 0.5 * ls
-        p     = sigmoid(x) if from_logits else y_pred
-        bce   = -(y' log clip(p) + (1 - y') log(1 - clip(p)))        clip to [1e-7, 1 - 1e-7]
-        p_t   = y' p + (1 - y')(1 - p)                                 (unclipped p)
-        loss  = (1 - p_t)^gamma * bce
-        with class_balancing:  loss *= alpha * y' + (1 - alpha)(1 - y')
-
-    Args:
-        y_true: (N, C) float targets in [0, 1].
-        y_pred: (N, C) probabilities, or logits with ``from_logits=True``.
-        convention: accepted for uniformity; this is a Keras loss and every convention gives
-            the Keras values (Keras on its NumPy/JAX/PyTorch backends).
-        gamma: focusing parameter; ``gamma=0`` gives plain (clipped) BCE.
-        alpha: weight of the positive class, used ONLY when ``class_balancing`` is true.
-        class_balancing: Keras ``apply_class_balancing`` (default False).
-        from_logits: apply a sigmoid to ``y_pred`` first.
-        label_smoothing: ``ls`` in [0, 1], towards 0.5.
-
-    Returns:
-        (N, C) ELEMENTWISE losses in the dtype of ``y_pred``; Keras' per-sample value is their
-        mean over the class axis.
-
-    Conventions:
-        Keras 3: ``alpha`` is ignored unless ``apply_class_balancing=True`` (so the default
-        differs from the paper and from torchvision). With ``from_logits=True`` Keras applies
-        ``sigmoid`` and then the CLIPPED probability BCE on the NumPy, JAX and PyTorch
-        backends, which is what lossctl computes: ``(y=1, x=-50, gamma=0)`` gives 16.118095.
-        On the TensorFlow backend the sigmoid output carries its logits and the BCE term is
-        computed from the logits, unclipped: the same input gives 50.0 there. The focal
-        factor uses the unclipped probability on every backend. Reduction and sample weights
-        as for ``binary_crossentropy`` (mean over the class axis, then the Keras reductions,
-        /N for ``sum_over_batch_size``).
-
-        tf.keras 2 computed the BCE term from the logits when ``from_logits`` (like the TF
-        backend today). PyTorch has no binary focal loss on probabilities; torchvision's
-        ``sigmoid_focal_loss`` (logits, ``alpha=0.25`` applied by default) is lossctl's
-        ``sigmoid_focal_loss`` with ``--alpha 0.25``.
-    """
-    check_convention(convention)
-    ls = _check_smoothing(label_smoothing)
-    y = _smooth_binary(_binary_targets(y_true, y_pred), ls)
-    p = sigmoid(y_pred) if from_logits else y_pred
-    bce = _bce_keras_probs(y, p)
-    p_t = y * p + (1.0 - y) * (1.0 - p)
-    # 1 - p_t >= 0 mathematically; clamp the rounding so a fractional gamma never sees -0.0...1ulp
-    focal = np.power(np.maximum(1.0 - p_t, 0.0), gamma) * bce
-    if class_balancing:
-        weight = y * alpha + (1.0 - y) * (1.0 - alpha)
-        focal = weight * focal
-    return focal
-
-
-def sigmoid_focal_loss(
-    y_true: np.ndarray,
-    y_pred: np.ndarray,
-    *,
-    convention: str = "keras",
-    gamma: float = 2.0,
-    alpha: float | None = None,
-) -> np.ndarray:
-    """Sigmoid focal loss on logits (optax ``sigmoid_focal_loss``), elementwise.
-
-    Formula::
-
-        ce              = y softplus(-x) + (1 - y) softplus(x)
-        log(1 - p_t)    = log((1 - y) sigmoid(x) + y sigmoid(-x))       (log-sum-exp form)
-        loss            = ce * exp(gamma * log(1 - p_t))
-        with alpha:       loss *= alpha * y + (1 - alpha)(1 - y)
-
-    Args:
-        y_true: (N, C) float targets in [0, 1] (soft labels allowed).
-        y_pred: (N, C) LOGITS.
-        convention: accepted for uniformity; has no effect (optax loss).
-        gamma: focusing exponent (default 2).
-        alpha: optional weight of the positive class; ``None`` (default) = no weighting.
-
-    Returns:
-        (N, C) ELEMENTWISE losses in the dtype of ``y_pred``. optax returns exactly this
-        (no reduction); torchvision's ``reduction='none'`` too.
-
-    Conventions:
-        optax: the focal weight is computed in log space, so it stays exact for ``gamma < 2``,
-        soft labels and logits of +-1000; ``alpha=None`` by default. torchvision
-        ``sigmoid_focal_loss(alpha=0.25, gamma=2, reduction='none')`` computes the same
-        values from ``p = sigmoid(x)`` (less accurately at extreme logits) and applies
-        ``alpha=0.25`` unless given ``alpha < 0``; pass ``--alpha 0.25`` to match it; its
-        ``reduction='mean'`` averages over all N*C elements. optax never reduces and has no
-        sample weights (the caller averages). Keras' ``BinaryFocalCrossentropy`` clips
-        probabilities and ignores alpha by default: see ``binary_focal_crossentropy``.
-    """
-    check_convention(convention)
-    y = _binary_targets(y_true, y_pred)
-    x = y_pred
-    ce = _bce_logits(y, x)
-    log_p = log_sigmoid(x)
-    log_q = log_sigmoid(-x)
-    # jax.scipy.special.logsumexp([log_p, log_q], b=[1 - y, y]): terms with b == 0 drop out.
-    b0 = 1.0 - y
-    b1 = y
-    a0 = np.where(b0 != 0, log_p, -np.inf)
-    a1 = np.where(b1 != 0, log_q, -np.inf)
-    amax = np.maximum(a0, a1)
-    amax = np.where(np.isfinite(amax), amax, np.zeros_like(amax))
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        s = b0 * np.exp(a0 - amax) + b1 * np.exp(a1 - amax)
-        log_one_minus_pt = np.log(np.abs(s)) + amax
-        focal_weight = np.exp(gamma * log_one_minus_pt)
-        loss = ce * focal_weight
-        if alpha is None:
-            return loss
-        return (alpha * y + (1.0 - alpha) * (1.0 - y)) * loss
-
-
-# --- categorical family (per row) ---------------------------------------------------------------
 
 
 def _categorical_log_probs(y_pred: np.ndarray, from_logits: bool, conv: str) -> np.ndarray:
@@ -808,7 +424,7 @@ def categorical_generalized_cross_entropy(
     qf = float(q)
     if not 0.0 < qf < 1.0:
         raise UsageError(
-            f"--q must be strictly between 0 and 1, got {q}",
+            f"{opt('q')} must be strictly between 0 and 1, got {q}",
             hint="Keras raises for q outside (0, 1); q near 0 behaves like cross-entropy",
         )
     idx = _indices(y_true, y_pred.shape[1])

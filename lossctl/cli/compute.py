@@ -1,0 +1,173 @@
+"""``lossctl compute``: parse, build the request, run :class:`lossctl.pipeline.Evaluation`, write.
+
+Everything from the inputs to the value is the library's (:mod:`lossctl.pipeline`); this module
+only decides where the result goes: a report on a terminal, the bare value in a pipe, per-sample
+rows streamed as they are computed (``-f csv|tsv|jsonl|npy``), one JSON document, or the
+per-convention table of ``--compare``.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Annotated, Any, Optional
+
+import typer
+
+from lossctl.cli.app import app
+from lossctl.cli.boundary import current_env, lossctl_command
+from lossctl.cli.flags import renderer
+from lossctl.cli.options import (
+    Convention,
+    DelimiterOpt,
+    FloatDtype,
+    FormatOpt,
+    HeaderOpt,
+    MemoryOpt,
+    NoColorOpt,
+    NoWarnOpt,
+    OutputOpt,
+    PrecisionOpt,
+    QuietOpt,
+    Reduction,
+    StrictOpt,
+    classes_list,
+    examples,
+    loss_option_parameters,
+    with_parameters,
+)
+from lossctl.cli.progress import Progress
+from lossctl.errors import UsageError, opt
+
+__all__ = ["compute"]
+
+
+def _opt(flag: str, help: str, metavar: str | None = None) -> Any:
+    return typer.Option(flag, help=help, metavar=metavar, show_default=False)
+
+
+def _number_list(text: str) -> list[float] | None:
+    try:
+        return [float(x) for x in text.split(",") if x.strip() != ""]
+    except ValueError:
+        return None
+
+
+def _class_weight(text: str | None) -> Any:
+    """``--class-weight 1,3,0.5`` is a list; anything else names a source holding them."""
+    if text is None:
+        return None
+    numbers = _number_list(text)
+    if numbers is not None:
+        return numbers
+    if "," in text and not os.path.exists(text):
+        raise UsageError(f"{opt('class_weight')} {text!r} is not a list of numbers",
+                         hint="give one number per class (--class-weight 1,2.5,1) or a file "
+                         "holding them", option="class_weight")
+    return text
+
+
+@app.command(epilog=examples(
+    "lossctl compute scce samples/digits_labels.csv samples/digits_probs.csv",
+    "lossctl compute cce onehot.csv logits.csv --from-logits --label-smoothing 0.1",
+    "lossctl compute scce results.csv --true-cols label --pred-cols 'p*'",
+    "lossctl compute CrossEntropyLoss labels.csv logits.csv --class-weight 1,3,0.5",
+    "lossctl compute bce y.csv p.csv --compare keras,torch",
+    "loss=$(lossctl compute mse y.csv p.csv)     # a pipe gets the value alone",
+    "lossctl compute scce y.csv p.csv -f csv -o per_sample.csv",
+    "lossctl compute mse y.csv p.csv --fail-above 0.5 || echo 'regressed'",
+))
+@lossctl_command
+def compute(
+    ctx: typer.Context,
+    loss: Annotated[str, typer.Argument(
+        metavar="LOSS", show_default=False,
+        help="Loss name or alias from any framework, e.g. sparse_categorical_crossentropy, scce, "
+        "CrossEntropyLoss, mse_loss, kl_div (case-insensitive; see `lossctl list`).")],
+    y_true: Annotated[str, typer.Argument(
+        metavar="Y_TRUE", show_default=False,
+        help="Labels/targets: a file (CSV, TSV, TXT, NPY, NPZ as file.npz:key, Parquet, Feather) "
+        "or - for standard input.")],
+    y_pred: Annotated[Optional[str], typer.Argument(
+        metavar="[Y_PRED]", show_default=False,
+        help="Predictions, shape [N, C] or [N]. Omitted: the same file as Y_TRUE (select columns "
+        "with --true-cols / --pred-cols).")] = None,
+    true_cols: Annotated[Optional[str], _opt("--true-cols", "Columns of Y_TRUE: names, 1-based numbers, ranges (2-11), globs ('p*').", "SPEC")] = None,
+    pred_cols: Annotated[Optional[str], _opt("--pred-cols", "Columns of Y_PRED (same SPEC syntax).", "SPEC")] = None,
+    offset: Annotated[Optional[int], _opt("--offset", "Class labels start at K (e.g. --offset 1 for labels 1..C).", "K")] = None,
+    ignore_class: Annotated[Optional[int], _opt("--ignore-class", "Ignore rows whose label is K (Keras ignore_class, PyTorch ignore_index; torch's default -100 applies under --convention torch).", "K")] = None,
+    sample_weight: Annotated[Optional[str], _opt("--sample-weight", "One weight per row, from any readable source (one column, or choose it with --weight-cols).", "SOURCE")] = None,
+    weight_cols: Annotated[Optional[str], _opt("--weight-cols", "Column of the --sample-weight source (default: its only column).", "SPEC")] = None,
+    class_weight: Annotated[Optional[str], _opt("--class-weight", "Class weights w0,w1,... or a SOURCE holding them (Keras: per-row weights w[y]; PyTorch: the loss's weight argument).", "W")] = None,
+    reduction: Annotated[Optional[Reduction], typer.Option("--reduction", "-r", case_sensitive=False, show_default=False, help="mean (default: Keras sum(w*l)/N, PyTorch per its rules), sum, none (one value per sample), mean_with_sample_weight (sum(w*l)/sum(w)), batchmean (sum/N).")] = None,
+    convention: Annotated[Optional[Convention], typer.Option("--convention", "-c", case_sensitive=False, show_default=False, help="Whose numbers: keras (default) or torch. PyTorch names (mse_loss, CrossEntropyLoss, ...) select torch.")] = None,
+    dtype: Annotated[FloatDtype, typer.Option("--dtype", case_sensitive=False, help="Compute in float64, or float32 to reproduce Keras's float32 rounding (e.g. BCE(y=0, p=1) = 15.942385).")] = FloatDtype("float64"),
+    elementwise: Annotated[Optional[bool], typer.Option("--elementwise/--no-elementwise", show_default=False, help="Output the values before the class axis is reduced, shape [N, C] (as tf.nn.sigmoid_cross_entropy_with_logits and PyTorch reduction='none').")] = None,
+    classes: Annotated[Optional[str], typer.Option("--classes", metavar="A,B,C", callback=classes_list, show_default=False, help="Class names in the order of the prediction columns, for string labels (default: the prediction file's header when the labels are strings).")] = None,
+    top: Annotated[int, typer.Option("--top", min=0, metavar="K", help="Worst samples shown in the table.")] = 10,
+    fail_above: Annotated[Optional[float], _opt("--fail-above", "Exit with status 3 when the reduced loss exceeds X (for CI gates).", "X")] = None,
+    memory_limit: MemoryOpt = "256M",
+    compare: Annotated[Optional[str], _opt("--compare", "Compute under each convention (keras,torch or all) and show why the values differ.", "LIST")] = None,
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
+    delimiter: DelimiterOpt = None,
+    header: HeaderOpt = None,
+    precision: PrecisionOpt = 6,
+    no_color: NoColorOpt = False,
+    quiet: QuietOpt = False,
+    no_warn: NoWarnOpt = False,
+    strict: StrictOpt = False,
+    **loss_options: Any,
+) -> None:
+    """Compute a loss exactly as Keras or PyTorch would, with a per-sample breakdown.
+
+    On a terminal: a report (value, worst samples, per-class table, histogram). In a pipe: the
+    reduced value alone at full precision, or one line per sample with --reduction none;
+    --format csv|tsv|jsonl|json|npy give per-sample data.
+    """
+    from lossctl.cli import writing
+    from lossctl.pipeline import Evaluation, request
+    from lossctl.losses import registry
+    from lossctl.out import check_output, resolve_format
+
+    env = current_env(ctx)
+    registry.lookup(loss)  # an unknown name is reported before anything else
+    if "-" in (y_true, y_pred) and env.stdin_isatty:
+        raise env.stdin_tty_error("compute")
+    fmt_name = fmt.value if fmt is not None else None
+    out_fmt = resolve_format(fmt_name, output, stdout_isatty=env.stdout_isatty, plain="csv")
+    value_only = fmt_name is None and output is None and not env.stdout_isatty
+    cw = _class_weight(class_weight)
+    check_output(output, [s for s in (y_true, y_pred, sample_weight, cw) if isinstance(s, str)],
+                 stdin=env.stdin)
+    req = request(
+        loss, y_true, y_pred, sample_weight=sample_weight, true_cols=true_cols,
+        pred_cols=pred_cols, weight_cols=weight_cols, class_weight=cw, classes=classes,
+        convention=convention.value if convention else None,
+        reduction=reduction.value if reduction else None,
+        dtype=getattr(dtype, "value", dtype), offset=offset, ignore_class=ignore_class,
+        elementwise=elementwise,
+        compare=[c for c in compare.split(",")] if compare else None,
+        header=header, delimiter=delimiter, memory_limit=memory_limit,
+        keep=out_fmt == "json" and not compare, details=out_fmt != "json" and not value_only,
+        report=out_fmt == "table" and not compare, top=top, **loss_options,
+    )
+    ev = Evaluation(req, stdin=env.stdin)
+    out = writing.ComputeOutput(env, out_fmt, output, value_only=value_only, precision=precision,
+                                no_color=no_color, flag=renderer("compute"))
+    with contextlib.ExitStack() as stack:
+        bar = stack.enter_context(Progress(env, quiet=quiet or no_warn, no_color=no_color))
+        stream = out.streams(ev) and not compare
+
+        def on_block(block: Any) -> None:
+            if stream:
+                out.write_block(ev, block, stack)
+            bar.total = ev.total
+            bar.advance(block.per_sample.shape[0])
+
+        result = ev.run(on_block)
+    out.finish(ev, result)
+    result.gate(fail_above=fail_above)
+
+
+with_parameters(compute.__wrapped__, loss_option_parameters(), after="class_weight")
+compute.__signature__ = compute.__wrapped__.__signature__

@@ -1,0 +1,140 @@
+"""The options every command shares, and the ones generated from the library.
+
+Choices come from the library's own tuples (:data:`lossctl.out.FORMATS`, the registry's
+reductions, conventions, dtypes and tasks), and the loss options of ``compute`` from the
+registry's :data:`~lossctl.losses.spec.OPTIONS` (:func:`loss_option_parameters`): adding an
+option to the registry adds its flag. Importing this module loads no numpy (``--help`` stays
+fast).
+"""
+from __future__ import annotations
+
+import enum
+import inspect
+from typing import Annotated, Any, Callable, Optional
+
+import typer
+
+from lossctl.io.options import DELIMITERS, normalize_delimiter
+from lossctl.losses.spec import CONVENTIONS, DTYPES, OPTIONS, REDUCTIONS, TASKS
+from lossctl.out.formats import FORMATS
+
+__all__ = [
+    "ColsOpt", "Convention", "DelimiterOpt", "FloatDtype", "Format", "FormatOpt", "HeaderOpt",
+    "InputArg", "InputHeaderOpt", "MemoryOpt", "NoColorOpt", "NoWarnOpt", "OutputOpt",
+    "PrecisionOpt", "QuietOpt", "Reduction", "StrictOpt", "Task", "choices", "classes_list",
+    "examples", "loss_option_parameters", "with_parameters",
+]
+
+
+def choices(name: str, values: tuple[str, ...]) -> type[enum.Enum]:
+    """A str Enum of ``values`` (typer shows them as the option's choices)."""
+    return enum.Enum(name, {v.replace("-", "_").replace(".", "_"): v for v in values}, type=str)
+
+
+Format = choices("Format", FORMATS)
+Reduction = choices("Reduction", REDUCTIONS)
+Convention = choices("Convention", CONVENTIONS)
+FloatDtype = choices("FloatDtype", DTYPES)
+Task = choices("Task", TASKS)
+
+
+def examples(*lines: str) -> str:
+    """An epilog of example command lines, kept verbatim by click (``\\b``)."""
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+def _delimiter(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return normalize_delimiter(value)
+    except Exception:
+        shown = ", ".join(repr(k) for k in ("," , "tab", ";", "space"))
+        raise typer.BadParameter(f"{value!r} is not a delimiter lossctl reads; use {shown}") from None
+
+
+def classes_list(value: str | None) -> list[str] | None:
+    """``--classes a,b,c`` -> ``["a", "b", "c"]``."""
+    if value is None:
+        return None
+    names = [c.strip() for c in value.split(",")]
+    if not any(names):
+        raise typer.BadParameter("give class names separated by commas, e.g. --classes cat,dog")
+    return names
+
+
+def _opt(*decls: str, help: str, metavar: str | None = None, **kw: Any) -> Any:
+    return typer.Option(*decls, help=help, metavar=metavar, show_default=False, **kw)
+
+
+InputArg = Annotated[Optional[str], typer.Argument(
+    metavar="INPUT", show_default=False,
+    help="Input file (CSV, TSV, TXT, NPY, NPZ as file.npz:key, Parquet, Feather) or - for "
+    "standard input. Default: standard input, which must then be a pipe or a file.")]
+FormatOpt = Annotated[Optional[Format], _opt(
+    "--format", "-f", case_sensitive=False,
+    help="Output format. Default: from the -o extension; otherwise a table on a terminal and "
+    "csv in a pipe. npy is refused on a terminal.")]
+OutputOpt = Annotated[Optional[str], _opt(
+    "--output", "-o", metavar="PATH",
+    help="Write to PATH (atomically: complete or not at all) instead of standard output. Never "
+    "one of the inputs.")]
+DelimiterOpt = Annotated[Optional[str], _opt(
+    "--delimiter", "-d", metavar="SEP", callback=_delimiter,
+    help="Input delimiter: ',', 'tab', ';' or 'space' (runs of whitespace). Default: from the "
+    f"extension, else sniffed. ({len(DELIMITERS)} spellings are understood.)")]
+#: Input header for commands whose output header is not an option (compute, inspect, ...).
+HeaderOpt = Annotated[Optional[bool], _opt(
+    "--header/--no-header",
+    help="Whether the input's first row is a header. Default: detected (a first row that is not "
+    "numeric while the rest is).")]
+#: Input header for the converters, whose --header switches the OUTPUT header on.
+InputHeaderOpt = Annotated[Optional[bool], _opt(
+    "--input-header/--no-input-header",
+    help="Whether the input's first row is a header. Default: detected (a first row that is not "
+    "numeric while the rest is).")]
+ColsOpt = Annotated[Optional[str], _opt(
+    "--cols", metavar="SPEC",
+    help="Input columns: comma-separated names, 1-based numbers, ranges (2-11) and shell-style "
+    "globs on names ('p*'). Default: all columns.")]
+PrecisionOpt = Annotated[int, typer.Option(
+    "--precision", min=1, max=17, metavar="N",
+    help="Significant digits in a table (csv/json always keep full precision).")]
+MemoryOpt = Annotated[str, typer.Option(
+    "--memory-limit", metavar="SIZE",
+    help="Memory budget for reading in blocks (e.g. 256M, 2G); inputs of any size stream "
+    "within it.")]
+NoColorOpt = Annotated[bool, typer.Option(
+    "--no-color", help="No colour in tables (NO_COLOR=1 does the same).")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Do not print notes (warnings still show).")]
+NoWarnOpt = Annotated[bool, typer.Option("--no-warn", help="Print neither notes nor warnings.")]
+StrictOpt = Annotated[bool, typer.Option("--strict", help="Treat warnings as errors: stop with exit status 1.")]
+
+
+def loss_option_parameters() -> list[inspect.Parameter]:
+    """One keyword parameter per registry option: ``--name`` (``--name/--no-name`` for a
+    boolean), default None ("what the loss says")."""
+    params = []
+    for o in OPTIONS.values():
+        flag = "--" + o.name.replace("_", "-")
+        if o.type is bool:
+            info = _opt(f"{flag}/--no-{flag[2:]}", help=o.help)
+            annotation: Any = Annotated[Optional[bool], info]
+        else:
+            info = _opt(flag, help=o.help, metavar=o.metavar)
+            annotation = Annotated[Optional[o.type], info]
+        params.append(inspect.Parameter(o.name, inspect.Parameter.KEYWORD_ONLY, default=None,
+                                        annotation=annotation))
+    return params
+
+
+def with_parameters(fn: Callable, extra: list[inspect.Parameter], *, after: str) -> Callable:
+    """Give ``fn`` (which takes ``**kwargs``) a signature with ``extra`` inserted after the
+    parameter ``after``: typer reads the signature to build the command's options."""
+    sig = inspect.signature(fn, eval_str=True)  # typer needs the Annotated objects
+    params = [p for p in sig.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    at = [p.name for p in params].index(after) + 1
+    kw = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params[at:]]
+    head = params[:at]
+    fn.__signature__ = sig.replace(parameters=head + extra + kw)  # type: ignore[attr-defined]
+    return fn

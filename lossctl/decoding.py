@@ -1,0 +1,243 @@
+"""One-hot decoding: one-hot, score or multi-hot rows -> class labels, block by block.
+
+The inverse of :mod:`lossctl.encoding`, strict by default: a row that is not exactly one-hot is an
+error naming the row and the option that fits (``argmax`` for probabilities or scores,
+``threshold`` for multi-hot rows). :class:`SparseDecoder` works on row blocks (any input
+streams through it); :func:`sparse` wraps it for whole arrays.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from lossctl.errors import DataError, ShapeError, UsageError, note, opt
+from lossctl.labels import INT_RE, Location, default_location, fmt, plural
+
+__all__ = ["SparseDecoder", "sparse"]
+
+_SPARSE_HINT = f"use {opt('argmax', True)} for probabilities or scores, or {opt('threshold')} T for multi-hot rows"
+
+
+class SparseDecoder:
+    """One-hot (or score / multi-hot) rows -> labels, block by block.
+
+    Modes:
+        * strict (default): every row must be exactly one-hot: one value within ``tol`` of 1, the
+          rest within ``tol`` of 0. A row of zeros, several ones, a value outside {0, 1} or NaN is
+          a :class:`DataError` naming the row and suggesting ``--argmax``.
+        * ``argmax=True``: the column of the largest value; ties go to the lowest index and are
+          counted in a note (as ``np.argmax``). NaN is an error.
+        * ``threshold=T``: every column with a value ``> T`` (the rule of Keras
+          ``binary_accuracy``) -> the labels joined by ``;`` in one text cell (empty if none,
+          counted in a note).
+
+    Labels are column indices plus ``offset``, or ``classes[j]`` when class names are given
+    (``--classes`` or the header of the one-hot input). Names that are all plain integers
+    (``"1"``, ``"10"``, as ``onehot --header`` writes for integer labels) give int64 labels.
+
+    Args:
+        argmax: arg-max mode.
+        threshold: threshold mode (exclusive with ``argmax``).
+        offset: added to the column index (inverse of ``onehot --offset``).
+        classes: names for the columns, in column order (exclusive with a non-zero ``offset``).
+        tol: tolerance of the strict check.
+        location: maps a 0-based data row to the text used in messages.
+    """
+
+    def __init__(
+        self,
+        *,
+        argmax: bool = False,
+        threshold: float | None = None,
+        offset: int = 0,
+        classes: Sequence[str] | None = None,
+        tol: float = 1e-6,
+        location: Location | None = None,
+    ) -> None:
+        if argmax and threshold is not None:
+            raise UsageError(f"{opt('argmax', True)} and {opt('threshold')} exclude each other",
+                             hint=f"use {opt('argmax', True)} for one label per row, {opt('threshold')} T for several")
+        if threshold is not None and math.isnan(threshold):
+            raise UsageError(f"{opt('threshold')} must be a number, got nan")
+        if classes is not None and offset:
+            raise UsageError(f"{opt('classes')} and {opt('offset')} exclude each other",
+                             hint=f"{opt('classes')} names the columns; {opt('offset')} numbers them from K")
+        self.argmax = argmax
+        self.threshold = threshold
+        self.offset = int(offset)
+        self.classes = None if classes is None else [str(c).strip() for c in classes]
+        self.tol = float(tol)
+        self.location: Location = location or default_location
+        self.num_classes: int | None = None
+        self._ties = 0
+        self._first_tie: int | None = None
+        self._none = 0
+        self._first_none: int | None = None
+
+    @property
+    def multi(self) -> bool:
+        """True in threshold mode (output cells are ';'-joined label lists)."""
+        return self.threshold is not None
+
+    def _names(self, c: int) -> np.ndarray | None:
+        if self.classes is None:
+            return None
+        if len(self.classes) != c:
+            raise ShapeError(
+                f"{plural(len(self.classes), 'class name')} for {plural(c, 'column')}",
+                hint=f"give one {opt('classes')} name per column of the one-hot input",
+            )
+        if all(INT_RE.fullmatch(c) and str(int(c)) == c for c in self.classes):
+            return np.asarray([int(c) for c in self.classes], dtype=np.int64)  # "1".."10"
+        return np.asarray(self.classes, dtype=str)
+
+    def _numeric(self, arr: np.ndarray, start: int) -> np.ndarray:
+        if arr.dtype.kind in "biuf":
+            return arr.astype(np.float64, copy=False)
+        try:
+            return np.char.strip(arr.astype(str)).astype(np.float64)
+        except ValueError:
+            pass
+        for i in range(arr.shape[0]):
+            for j in range(arr.shape[1]):
+                cell = str(arr[i, j]).strip()
+                try:
+                    float(cell)
+                except ValueError:
+                    raise DataError(
+                        f"value {fmt(cell)} in column {j + 1} is not a number",
+                        location=self.location(start + i),
+                        hint="sparse reads one-hot rows of numbers; select the class columns "
+                        f"with {opt('cols')}",
+                    ) from None
+        raise DataError("the one-hot input is not numeric",
+                        hint=f"select the class columns with {opt('cols')}")
+
+    def transform(self, data: np.ndarray, start: int = 0) -> np.ndarray:
+        """Convert one (n, C) block to (n,) labels: int64, or str with names / threshold."""
+        arr = np.asarray(data)
+        if arr.ndim == 1:
+            arr = arr[:, None]
+        if arr.ndim != 2:
+            raise ShapeError(f"one-hot input must be 2-D (N, C), got shape {arr.shape}")
+        n, c = arr.shape
+        if self.num_classes is None:
+            self.num_classes = c
+        names = self._names(c)
+        x = self._numeric(arr, start)
+        nan = np.isnan(x)
+        if nan.any():
+            i, j = (int(v) for v in np.argwhere(nan)[0])
+            raise DataError(
+                f"value nan in column {j + 1} (class {self._label(j)})",
+                location=self.location(start + i),
+                hint="fill in the value or remove the row",
+            )
+        if self.threshold is not None:
+            return self._threshold(x, start, names)
+        if self.argmax:
+            idx = np.argmax(x, axis=1) if n else np.zeros(0, dtype=np.int64)
+            if n:
+                rowmax = x[np.arange(n), idx]
+                tied = (x == rowmax[:, None]).sum(axis=1) > 1
+                if tied.any():
+                    self._ties += int(tied.sum())
+                    if self._first_tie is None:
+                        self._first_tie = start + int(np.flatnonzero(tied)[0])
+        else:
+            idx = self._strict(x, start)
+        return self._out(idx.astype(np.int64), names)
+
+    def _label(self, j: int) -> str:
+        if self.classes is not None and j < len(self.classes):
+            return self.classes[j]
+        return str(j + self.offset)
+
+    def _out(self, idx: np.ndarray, names: np.ndarray | None) -> np.ndarray:
+        if names is not None:
+            return names[idx] if len(idx) else np.empty(0, dtype=names.dtype)
+        return idx + self.offset
+
+    def _strict(self, x: np.ndarray, start: int) -> np.ndarray:
+        tol = self.tol
+        is1 = np.abs(x - 1.0) <= tol
+        is0 = np.abs(x) <= tol
+        bad = ~(is0 | is1)
+        if bad.any():
+            i, j = (int(v) for v in np.argwhere(bad)[0])
+            raise DataError(
+                f"value {fmt(x[i, j])} in column {j + 1} is not 0 or 1, so the row is not one-hot",
+                location=self.location(start + i), hint=_SPARSE_HINT,
+            )
+        ones = is1.sum(axis=1)
+        zero = ones == 0
+        if zero.any():
+            i = int(np.flatnonzero(zero)[0])
+            raise DataError(
+                "the row is all zeros, so it has no class",
+                location=self.location(start + i),
+                hint=f"use {opt('argmax', True)} to take the first column for such rows, or {opt('threshold')} T "
+                "to allow rows without a class",
+            )
+        many = ones > 1
+        if many.any():
+            i = int(np.flatnonzero(many)[0])
+            cols = ", ".join(str(j + 1) for j in np.flatnonzero(is1[i])[:5])
+            raise DataError(
+                f"the row has {int(ones[i])} ones (columns {cols}), so it is not one-hot",
+                location=self.location(start + i),
+                hint=f"use {opt('threshold', 0.5)} for multi-hot rows (all active classes), or {opt('argmax', True)} "
+                "for the first one",
+            )
+        return np.argmax(is1, axis=1)
+
+    def _threshold(self, x: np.ndarray, start: int, names: np.ndarray | None) -> np.ndarray:
+        active = x > self.threshold
+        labels = (names.tolist() if names is not None
+                  else [str(j + self.offset) for j in range(x.shape[1])])
+        out = [";".join(labels[j] for j in np.flatnonzero(row)) for row in active]
+        none = ~active.any(axis=1)
+        if none.any():
+            self._none += int(none.sum())
+            if self._first_none is None:
+                self._first_none = start + int(np.flatnonzero(none)[0])
+        return np.asarray(out, dtype=str) if out else np.empty(0, dtype="<U1")
+
+    def finish(self) -> None:
+        """Emit the closing notes (ties resolved, rows without an active class); once."""
+        if self._ties:
+            note(f"{plural(self._ties, 'row')} had tied maxima, resolved to the lowest column "
+                 f"(first: {self.location(self._first_tie or 0)})")
+        if self._none:
+            note(f"{plural(self._none, 'row')} had no value above the threshold "
+                 f"{self.threshold!r} and became empty cells "
+                 f"(first: {self.location(self._first_none or 0)})")
+        self._ties = self._none = 0
+        self._first_tie = self._first_none = None
+
+
+def sparse(
+    onehot_rows,
+    *,
+    argmax: bool = False,
+    threshold: float | None = None,
+    offset: int = 0,
+    classes: Sequence[str] | None = None,
+    tol: float = 1e-6,
+    location: Location | None = None,
+) -> np.ndarray:
+    """Turn a whole (N, C) one-hot / score / multi-hot array into labels.
+
+    ``sparse([[0, 1, 0], [0, 0, 1]])`` is ``[1, 2]``. See :class:`SparseDecoder` for the modes.
+
+    Returns:
+        (N,) int64 labels (plus ``offset``); str labels with ``classes``; with ``threshold``,
+        (N,) str cells of ``;``-joined labels.
+    """
+    dec = SparseDecoder(argmax=argmax, threshold=threshold, offset=offset, classes=classes,
+                        tol=tol, location=location)
+    out = dec.transform(np.asarray(onehot_rows), 0)
+    dec.finish()
+    return out

@@ -1,0 +1,293 @@
+"""The :class:`Source` every reader implements, its :class:`Block` of rows, and the helpers that
+cut, join and assemble blocks.
+
+Values (:class:`Block`)
+    ``data`` is 2-D ``(n, k)``: int64 when every selected column is integral, float64 when
+    numeric, numpy unicode (``<U``) when any selected column holds strings (string labels).
+    Bool columns, and text columns of only ``true``/``false``, become int64 0/1. Missing values
+    in numeric columns (an empty cell, ``NA``, ``N/A``, ``null``, ``NULL``, ``None``; a null in
+    Parquet/Arrow) become NaN, which makes that block float64. The dtype is decided per block
+    (for text, per parsed chunk of ``ReadOptions.chunk_bytes``): an integer column that holds a
+    fraction or a missing value further down yields float64 blocks there, earlier blocks stay
+    int64; values are never changed (integers above 2**53 in a float block are rounded, which is
+    fine for predictions and only happens to labels that are invalid anyway). A source with no
+    data rows (empty text, header only, a 0-row array) is an InputError "no data rows".
+
+Closing
+    :meth:`Source.close` first closes every block iterator it handed out and stops (and waits
+    for) every reader thread working for it, then closes its files: no thread of ours is still
+    inside pyarrow, or reading a closed file, once ``close`` returns.
+"""
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from lossctl.errors import InputError, LossctlError
+from lossctl.io.columns import select
+from lossctl.io.options import ReadOptions
+
+__all__ = ["Block", "Source"]
+
+
+@dataclass
+class Block:
+    """A run of consecutive rows of the selected columns.
+
+    Attributes:
+        data: ``(n, k)`` array; int64, float64 or ``<U`` (see the module docstring).
+        start: 0-based index of the block's first data row in the source.
+    """
+
+    data: np.ndarray
+    start: int
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+
+class Source:
+    """An opened array source. Use as a context manager; :meth:`close` releases files.
+
+    Attributes:
+        name: the source as the user wrote it (``<stdin>`` for ``-``).
+        kind: ``"text"``, ``"npy"``, ``"npz"``, ``"parquet"`` or ``"feather"``.
+        columns: column names (header names, or ``"1".."k"``).
+        has_header: True when the names came from the data (text header, Parquet/Arrow schema).
+        nrows: number of data rows if known up front (binary formats), else None (text).
+    """
+
+    name: str
+    kind: str
+    columns: list[str]
+    has_header: bool
+    nrows: int | None
+
+    def __init__(self, name: str, kind: str, options: ReadOptions) -> None:
+        self.name = name
+        self.kind = kind
+        self.options = options
+        self.columns = []
+        self.has_header = False
+        self.nrows = None
+        self._single_pass = False
+        self._passes = 0
+        self._closed = False
+        self._cleanup: list[Callable[[], None]] = []
+        self._iterators: weakref.WeakSet = weakref.WeakSet()  # handed out by blocks()/read()
+        self._workers: weakref.WeakSet = weakref.WeakSet()  # reader threads working for us
+
+    # -- selection ----------------------------------------------------------------------------------
+    def select(self, spec: str | None) -> list[int]:
+        """Column SPEC -> 0-based column indices, in the order written.
+
+        SPEC is a comma-separated list of column names, 1-based numbers, ranges ``2-11`` and
+        shell globs on names (``p*``). An exact name wins over a number or range of the same
+        spelling. None (or an empty string) selects all columns.
+
+        Raises:
+            InputError: a part matches no column (``option="cols"``); the hint lists the
+                available columns.
+        """
+        return select(spec, self.columns, self.name)
+
+    # -- reading ------------------------------------------------------------------------------------
+    def blocks(self, cols: list[int] | None = None) -> Iterator[Block]:
+        """Yield the selected columns in blocks of ``options.block_rows`` rows.
+
+        Files can be iterated again (each call re-reads from the start, and concurrent iterators
+        are independent); standard input only once.
+        """
+        return self._track(self._guard(rebatch(self._start(cols), self.options.block_rows)))
+
+    def read(self, cols: list[int] | None = None) -> Block:
+        """All rows of the selected columns as one :class:`Block` (start 0)."""
+        k = len(self._check_cols(cols))
+        parts = list(self._track(self._guard(self._start(cols))))
+        if not parts:
+            return Block(np.empty((0, k), dtype=np.float64), 0)
+        return Block(concat(parts), 0)
+
+    def _start(self, cols: list[int] | None) -> Iterator[np.ndarray]:
+        idx = self._check_cols(cols)
+        self._begin_pass()
+        return self._chunks(idx)
+
+    def _begin_pass(self) -> None:
+        if self._closed:
+            raise ValueError(f"read from {self.name}, which is closed")
+        if self._single_pass and self._passes:
+            raise InputError(
+                "standard input can be read only once", source=self.name,
+                hint="save it to a file and pass the file name",
+            )
+        self._passes += 1
+
+    @property
+    def single_pass(self) -> bool:
+        """True when the source can be read only once (standard input, a named pipe)."""
+        return self._single_pass
+
+    def location(self, row: int) -> str:
+        """0-based data row -> ``"row N"`` (binary formats) or ``"line N"`` (text)."""
+        return f"row {int(row)}"
+
+    def close(self) -> None:
+        """Stop the iterators and reader threads of this source, then release its open files
+        and remove its temporary files. Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        for it in list(self._iterators):
+            try:
+                it.close()
+            except Exception:  # ValueError: running in another thread; stopped just below
+                pass
+        for worker in list(self._workers):
+            worker.stop()
+        while self._cleanup:
+            fn = self._cleanup.pop()
+            try:
+                fn()
+            except Exception:  # closing must not mask the error that made us close
+                pass
+
+    def __enter__(self) -> Source:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} kind={self.kind} columns={len(self.columns)} nrows={self.nrows}>"
+
+    # -- helpers for subclasses ---------------------------------------------------------------------
+    def _chunks(self, idx: list[int]) -> Iterator[np.ndarray]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def track_worker(self, worker) -> None:
+        """Have :meth:`close` stop ``worker`` (a :class:`~lossctl.io.readahead.Worker`)."""
+        self._workers.add(worker)
+
+    def _track(self, gen: Iterator) -> Iterator:
+        it = _Iterator(gen, self)
+        self._iterators.add(it)
+        return it
+
+    def _check_cols(self, cols: list[int] | None) -> list[int]:
+        k = len(self.columns)
+        if cols is None:
+            return list(range(k))
+        out = [int(c) for c in cols]
+        bad = [c for c in out if not 0 <= c < k]
+        if bad:
+            raise ValueError(f"column indices {bad} out of range for {k} columns of {self.name}")
+        return out
+
+    def _guard(self, it: Iterator[Block]) -> Iterator[Block]:
+        try:
+            yield from it
+        except LossctlError as e:
+            raise e.with_source(self.name)
+        except OSError as e:
+            raise InputError(f"read failed: {e.strerror or e}", source=self.name) from e
+
+
+class _Iterator:
+    """An iterator handed out by a source: after :meth:`Source.close` it raises ValueError (like
+    a closed file) instead of ending early as if the data had ended."""
+
+    __slots__ = ("__weakref__", "_gen", "_src")
+
+    def __init__(self, gen: Iterator, src: Source) -> None:
+        self._gen = gen
+        self._src = src
+
+    def __iter__(self) -> _Iterator:
+        return self
+
+    def __next__(self):
+        if self._src._closed:
+            raise ValueError(f"read from {self._src.name}, which is closed")
+        try:
+            return next(self._gen)
+        except StopIteration:
+            if self._src._closed:  # closed by another thread while we waited
+                raise ValueError(f"read from {self._src.name}, which is closed") from None
+            raise
+
+    def close(self) -> None:
+        self._gen.close()
+
+
+# === blocks ===========================================================================================
+
+
+def concat(parts: Sequence[np.ndarray]) -> np.ndarray:
+    """Concatenate row blocks, promoting int64 -> float64 -> str as needed."""
+    if len(parts) == 1:
+        return parts[0]
+    if any(p.dtype.kind == "U" for p in parts):
+        parts = [p if p.dtype.kind == "U" else to_str(p) for p in parts]
+    return np.concatenate(parts, axis=0)
+
+
+def to_str(a: np.ndarray) -> np.ndarray:
+    return a.astype(str)
+
+
+def rebatch(chunks: Iterator[np.ndarray], n: int) -> Iterator[Block]:
+    """Re-cut arrays of any row count into blocks of exactly n rows (the last may be shorter).
+
+    Closing this generator closes ``chunks``."""
+    pending: list[np.ndarray] = []
+    have = 0
+    start = 0
+    try:
+        for a in chunks:
+            if not len(a):
+                continue
+            if pending:
+                need = n - have
+                if len(a) < need:
+                    pending.append(a)
+                    have += len(a)
+                    continue
+                pending.append(a[:need])
+                yield Block(concat(pending), start)
+                start += n
+                a = a[need:]
+                pending, have = [], 0
+            i = 0
+            while len(a) - i >= n:
+                yield Block(a[i : i + n], start)
+                start += n
+                i += n
+            if i < len(a):
+                pending, have = [a[i:]], len(a) - i
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+    if pending:
+        yield Block(concat(pending), start)
+
+
+def assemble(cols: list[np.ndarray], n: int) -> np.ndarray:
+    """1-D column arrays -> one (n, k) array with the block dtype rule."""
+    if not cols:
+        return np.empty((n, 0), dtype=np.float64)
+    if any(c.dtype.kind == "U" for c in cols):
+        cols = [c if c.dtype.kind == "U" else to_str(c) for c in cols]
+        width = max(c.dtype.itemsize // 4 for c in cols) or 1
+        out = np.empty((n, len(cols)), dtype=f"<U{width}")
+    elif all(c.dtype == np.int64 for c in cols):
+        out = np.empty((n, len(cols)), dtype=np.int64)
+    else:
+        out = np.empty((n, len(cols)), dtype=np.float64)
+    for j, c in enumerate(cols):
+        out[:, j] = c
+    return out

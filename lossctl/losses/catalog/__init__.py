@@ -1,0 +1,17 @@
+"""The registry's entries, one module per loss family (beside the family's functions).
+
+Adding a loss: its function in ``lossctl/losses/<family>.py`` and its
+:class:`~lossctl.losses.spec.LossSpec` in ``lossctl/losses/catalog/<family>.py``.
+"""
+from __future__ import annotations
+
+from lossctl.losses.catalog import classification, divergence, margin, regression, segmentation
+
+#: Every entry, in the order ``lossctl list`` shows them.
+SPECS = (
+    regression.SPECS
+    + classification.SPECS
+    + divergence.SPECS
+    + margin.SPECS
+    + segmentation.SPECS
+)

@@ -1,0 +1,295 @@
+"""The streaming row writer: :class:`Sink`, the base of every format's writer, and
+:func:`open_sink`, which picks the writer for a format.
+
+Columns arrive as numpy arrays in blocks of rows (:meth:`Sink.write`); each block is written out
+right away (csv, tsv, json, jsonl, npy) or kept until :meth:`Sink.close` (table). Use a sink as a
+context manager: a normal exit closes it, an exception aborts it (a file output is then left
+untouched; standard output keeps what was already sent).
+
+A writer for a new format subclasses :class:`Sink` and fills in the hooks ``_begin`` (header,
+opening bracket), ``_write_block`` (one block of 2-D parts) and ``_finish`` (closing bracket,
+fixed-up header); the base class owns the destination, the column rules and the lifecycle.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from lossctl.out.formats import FORMATS
+from lossctl.out.streams import Destination
+
+__all__ = ["Renderer", "Sink", "open_sink", "split_columns"]
+
+#: ``renderer(columns, rows, *, title, precision, show_header, file, plain)`` draws a table (see
+#: :class:`lossctl.out.table.TableSink`); the CLI's ``render.table_renderer()`` makes one.
+Renderer = Callable[..., None]
+
+#: format -> (module, class) of its writer, imported when first used.
+_WRITERS = {
+    "csv": ("lossctl.out.csv", "CsvSink"),
+    "tsv": ("lossctl.out.csv", "CsvSink"),
+    "json": ("lossctl.out.json", "JsonSink"),
+    "jsonl": ("lossctl.out.json", "JsonSink"),
+    "npy": ("lossctl.out.npy", "NpySink"),
+    "table": ("lossctl.out.table", "TableSink"),
+}
+
+
+def split_columns(cols: Sequence[Any], ncolumns: int, what: str = "sink") -> tuple[list[Any], int]:
+    """Check a block of columns and return it as 2-D parts and its number of rows.
+
+    Args:
+        cols: arrays (or array-likes) with the same number of rows ``n``; a 1-D ``(n,)`` array is
+            one column, a 2-D ``(n, k)`` array is ``k`` columns.
+        ncolumns: how many columns they must give together.
+        what: the writer, for messages.
+
+    Returns:
+        ``(parts, n)``: each part a 2-D ``(n, k_i)`` array, in order.
+
+    Raises:
+        ValueError: arrays that are not 1-D or 2-D, rows that differ between arrays, or a number
+            of columns other than ``ncolumns``.
+    """
+    import numpy as np
+
+    parts = []
+    n = None
+    for c in cols:
+        a = np.asarray(c)
+        if a.ndim == 1:
+            a = a.reshape(-1, 1)
+        elif a.ndim != 2:
+            raise ValueError(f"{what}.write takes 1-D or 2-D arrays, not shape {a.shape}")
+        if n is None:
+            n = a.shape[0]
+        elif a.shape[0] != n:
+            raise ValueError(f"arrays with {n} and {a.shape[0]} rows written together")
+        parts.append(a)
+    got = sum(p.shape[1] for p in parts)
+    if got != ncolumns:
+        raise ValueError(f"{got} columns written to a {what} of {ncolumns} columns")
+    return parts, n or 0
+
+
+def columns_of(parts: Sequence[Any]):
+    """The 1-D columns of 2-D parts, in order."""
+    for p in parts:
+        for j in range(p.shape[1]):
+            yield p[:, j]
+
+
+class Sink:
+    """Streaming, row-oriented writer; the base of every format's writer.
+
+    Don't construct one directly: :func:`open_sink` returns the writer for a format.
+
+    Attributes:
+        fmt: the format written.
+        columns: column names.
+        output: the file path, or ``None`` for standard output.
+        rows_written: rows written so far.
+    """
+
+    #: The format writes bytes (NPY) rather than text.
+    binary = False
+
+    def __init__(
+        self,
+        fmt: str,
+        columns: Sequence[str],
+        *,
+        output: str | os.PathLike | None = None,
+        stdout: Any = None,
+        header: bool = True,
+        nrows: int | None = None,
+        vector: bool = False,
+    ) -> None:
+        if nrows is not None and nrows < 0:
+            raise ValueError(f"nrows must be >= 0, not {nrows}")
+        self.fmt = fmt
+        self.columns = [str(c) for c in columns]
+        if vector and len(self.columns) != 1:
+            raise ValueError(f"vector=True takes one column, not {len(self.columns)}")
+        self.header = header
+        self.nrows = nrows
+        self.vector = vector
+        self.rows_written = 0
+        self._dest = Destination(output, stdout, binary=self.binary)
+        self.output = self._dest.output
+        self._started = False
+        self._done = False
+
+    # -- lifecycle --
+
+    def __enter__(self) -> Sink:  # noqa: PYI034 - typing.Self needs Python 3.11
+        self._open()
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort(exc)
+        return False
+
+    @property
+    def _fh(self) -> Any:
+        return self._dest.fh
+
+    def _open(self) -> None:
+        if not self._done:
+            self._dest.open()
+
+    def _guard(self, action):
+        """Run ``action``; OSErrors of our own writes become OutputError (BrokenPipe stays)."""
+        return self._dest.guard(action)
+
+    def _start(self) -> None:
+        """Open the output and write what comes before the rows (once)."""
+        if self._started:
+            return
+        self._open()
+        self._started = True
+        self._begin()
+
+    # -- the hooks of a format --
+
+    def _begin(self) -> None:
+        """Write what comes before the first row (header, opening bracket)."""
+
+    def _write_block(self, parts: list[Any], n: int) -> None:
+        raise NotImplementedError
+
+    def _finish(self) -> None:
+        """Write what comes after the last row; the output is already started."""
+
+    def _after_commit(self) -> None:
+        """Run once the output is complete (warnings about what was written)."""
+
+    def _release(self) -> None:
+        """Free what the writer holds besides the destination (a spool file)."""
+
+    # -- writing --
+
+    def write(self, *cols: Any) -> None:
+        """Append a block of rows.
+
+        Args:
+            *cols: arrays with the same number of rows ``n``; a 1-D ``(n,)`` array is one column,
+                a 2-D ``(n, k)`` array is ``k`` columns. Together they must give ``len(columns)``
+                columns, in order.
+
+        Raises:
+            ValueError: wrong number of columns, rows that differ between arrays, a closed sink,
+                or a float block after an int64 NPY was started.
+            UsageError: string columns for npy.
+            OutputError: the output cannot be written.
+        """
+        if self._done:
+            raise ValueError("the sink is closed")
+        parts, n = split_columns(cols, len(self.columns))
+        self._guard(lambda: self._write_block(parts, n))
+        self.rows_written += n
+
+    def close(self) -> None:
+        """Finish the output (closing bracket, NPY header, the table) and commit a file atomically.
+
+        Raises:
+            OutputError: the output cannot be written (a file output is then left untouched).
+        """
+        if self._done:
+            return
+        try:
+            self._guard(self._start)
+            self._guard(self._finish)
+            self._dest.flush()
+        except BaseException as exc:
+            self.abort(exc)
+            raise
+        self._done = True
+        self._release()
+        self._dest.commit()
+        self._after_commit()
+
+    def abort(self, exc: BaseException | None = None) -> None:
+        """Give up: a file output is discarded (the target untouched), nothing more is written.
+
+        Args:
+            exc: the exception that caused the abort, if any (handed to the atomic file).
+        """
+        if self._done:
+            return
+        self._done = True
+        self._release()
+        self._dest.abort(exc)
+
+
+def open_sink(
+    fmt: str,
+    columns: Sequence[str],
+    *,
+    output: str | os.PathLike | None = None,
+    stdout: Any = None,
+    header: bool = True,
+    nrows: int | None = None,
+    precision: int = 6,
+    title: str | None = None,
+    renderer: Renderer | None = None,
+    vector: bool = False,
+) -> Sink:
+    """The streaming writer of ``fmt`` for rows of ``columns``.
+
+    Formats:
+        * csv/tsv: ``\\n`` line ends, a header row of ``columns`` if ``header``; numbers as
+          :func:`~lossctl.out.format_number` writes them (NaN -> ``nan``); text cells quoted by the
+          ``csv`` module where needed.
+        * json: ``[`` then one object per row keyed by column names, then ``]``; NaN/inf -> ``null``
+          and one warning with the count. jsonl: the same objects, one per line.
+        * npy: a 2-D ``(nrows, ncols)`` array (1-D ``(nrows,)`` with ``vector``), ``int64`` if
+          the first block's columns are all integer (or bool), else ``float64``; string columns are
+          refused. The header carries ``nrows`` when given; otherwise a file gets a placeholder
+          header fixed up at close, and standard output (never seeked: it may be a pipe or an
+          ``O_APPEND`` file) is spooled to a temporary file and copied out at close.
+        * table: all rows drawn at close, numbers rounded to ``precision`` digits, by ``renderer``
+          (a file output asks it for plain text: no colour, no wrapping) or, without one, as a
+          plain aligned text table.
+
+    Args:
+        fmt: one of :data:`~lossctl.out.FORMATS` (already resolved, see
+            :func:`~lossctl.out.resolve_format`).
+        columns: column names, one per output column.
+        output: a file path (written through :func:`~lossctl.out.atomic_open`); ``None`` or
+            ``"-"`` for standard output.
+        stdout: the stream for standard output (default ``sys.stdout``, or ``sys.stdout.buffer``
+            for npy); tests inject ``io.StringIO``/``io.BytesIO``.
+        header: write the header row (csv/tsv) or the column headings (table).
+        nrows: the total number of rows, when known up front (lets npy stream to a pipe).
+        precision: significant digits in a table.
+        title: table title.
+        renderer: draws a table (see :data:`Renderer`); the CLI passes
+            ``render.table_renderer()``. Other formats ignore it.
+        vector: the output is one column, and NPY writes it as a 1-D array (labels, per-sample
+            losses: what PyTorch expects of targets).
+
+    Returns:
+        The sink, not yet opened: use it in a ``with`` block.
+
+    Raises:
+        ValueError: unknown format, ``nrows < 0``, or ``vector`` with other than one column.
+        UsageError: npy to standard output that is a terminal.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"fmt must be one of {FORMATS}, not {fmt!r}")
+    import importlib
+
+    module, name = _WRITERS[fmt]
+    cls = getattr(importlib.import_module(module), name)
+    kwargs: dict[str, Any] = {}
+    if fmt == "table":
+        kwargs = {"precision": precision, "title": title, "renderer": renderer}
+    return cls(
+        fmt, columns, output=output, stdout=stdout, header=header, nrows=nrows, vector=vector,
+        **kwargs,
+    )

@@ -1,0 +1,309 @@
+"""The one path from inputs to a loss value: :func:`lossctl.evaluate`, used by the CLI and Python.
+
+::
+
+    import lossctl
+    res = lossctl.evaluate("scce", "samples/digits_labels.csv", "samples/digits_probs.csv")
+    res.value                      # 0.23187772564346193, what `lossctl compute` prints
+    lossctl.evaluate("scce", [1, 2], [[0.05, 0.95, 0.0], [0.1, 0.8, 0.1]]).per_sample
+    lossctl.evaluate("scce", "results.csv", true_cols="label", pred_cols="p*")
+    lossctl.evaluate("bce", y, p, compare=["keras", "torch"]).compare
+
+Each input is an array, a list, or any source the CLI reads (a path, ``file.npz:key``, ``-``).
+The pipeline (:class:`Evaluation`) opens and selects the sources, aligns their rows, sizes the
+blocks from the memory budget, reads ahead in a thread while a block is computed, feeds every
+computation (one per convention for ``compare``) in one pass, builds the report data, and
+returns a :class:`~lossctl.result.Result`. ``on_block`` receives each block's per-sample values
+as they are computed, so a caller can stream them out in bounded memory.
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from typing import IO, Any, Callable, Iterator, Sequence
+
+import numpy as np
+
+from lossctl import budget, inputs
+from lossctl.compare import Run, reasons
+from lossctl.engine import BlockResult, Computation
+from lossctl.errors import UsageError, opt
+from lossctl.losses import registry
+from lossctl.losses.spec import CONVENTIONS
+from lossctl.result import CompareRow, Result, SampleRows
+from lossctl.validation import Input
+
+__all__ = ["Evaluation", "Request", "evaluate", "make_computations", "request"]
+
+
+@dataclass
+class Request:
+    """Everything one evaluation needs; see :func:`evaluate` for the fields."""
+
+    loss: str
+    y_true: Any
+    y_pred: Any = None
+    sample_weight: Any = None
+    true_cols: str | None = None
+    pred_cols: str | None = None
+    weight_cols: str | None = None
+    class_weight: Any = None
+    classes: Sequence[str] | None = None
+    convention: str | None = None
+    reduction: str | None = None
+    dtype: str = "float64"
+    offset: int | None = None
+    ignore_class: int | None = None
+    elementwise: bool | None = None
+    compare: Sequence[str] | None = None
+    header: bool | None = None
+    delimiter: str | None = None
+    memory_limit: str | int = budget.DEFAULT
+    keep: bool = True
+    details: bool = True
+    report: bool = False
+    top: int = 10
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+_FIELDS = {f.name for f in dataclasses.fields(Request)} - {"options"}
+
+
+def request(loss: str, y_true: Any = None, y_pred: Any = None, **kwargs: Any) -> Request:
+    """A :class:`Request`: keywords that are not fields of it are the loss's own options."""
+    fields = {k: v for k, v in kwargs.items() if k in _FIELDS}
+    options = {k: v for k, v in kwargs.items() if k not in _FIELDS}
+    return Request(loss, y_true, y_pred, options=options, **fields)
+
+
+def _conventions(req: Request) -> list[str | None]:
+    if not req.compare:
+        return [req.convention]
+    names = [str(c).strip().lower() for c in req.compare if str(c).strip()]
+    if names == ["all"]:
+        names = list(CONVENTIONS)
+    for c in names:
+        if c not in CONVENTIONS:
+            raise UsageError(f"{opt('compare')} takes {', '.join(CONVENTIONS)} or all, not {c!r}",
+                             option="compare")
+    if req.elementwise or req.reduction == "none":
+        other = opt("elementwise") if req.elementwise else opt("reduction", "none")
+        raise UsageError(f"{opt('compare')} compares reduced values, so it does not combine "
+                         f"with {other}", hint="drop one of the two options", option="compare")
+    return list(names)
+
+
+def make_computations(req: Request, class_weight: Sequence[float] | None = None) -> list[Computation]:
+    """One :class:`Computation` per convention; every option is validated here, before any
+    input is read."""
+    registry.lookup(req.loss)  # an unknown name is the first thing to report
+    cw = class_weight if class_weight is not None else (
+        None if req.class_weight is None or isinstance(req.class_weight, (str, os.PathLike))
+        else list(np.asarray(req.class_weight, dtype=np.float64).reshape(-1)))
+    return [
+        Computation(req.loss, convention=conv, reduction=req.reduction, dtype=req.dtype,
+                    offset=req.offset, ignore_class=req.ignore_class, class_weight=cw,
+                    classes=req.classes, elementwise=req.elementwise, **req.options)
+        for conv in _conventions(req)
+    ]
+
+
+OnBlock = Callable[[BlockResult], None]
+
+
+class Evaluation:
+    """One run of the pipeline. See the module docstring.
+
+    Attributes (after :meth:`run` has opened the inputs):
+        rows: the :class:`~lossctl.result.SampleRows` layout of the per-sample rows.
+        total: the number of rows, when the sources know it up front (binary formats).
+        width: the number of prediction columns.
+    """
+
+    def __init__(self, req: Request, *, stdin: IO[bytes] | None = None) -> None:
+        self.request = req
+        self.stdin = stdin
+        registry.lookup(req.loss)  # an unknown name is the first thing to report
+        self._check_inputs()
+        self.budget = budget.parse_size(req.memory_limit)
+        self.read_options = inputs.read_options(req.header, req.delimiter, self.budget)
+        cw, self.class_weight_source = inputs.class_weights(req.class_weight, self.read_options,
+                                                            stdin)
+        self.computations = make_computations(req, cw)
+        for comp in self.computations:
+            comp.class_weight_source = self.class_weight_source
+            comp.details = req.details
+        self.rows: SampleRows | None = None
+        self.total: int | None = None
+        self.width: int | None = None
+
+    def _check_inputs(self) -> None:
+        req = self.request
+        if isinstance(req.y_true, str) and req.y_true == "-" and req.y_pred == "-":
+            raise UsageError(f"{opt('y_true')} and {opt('y_pred')} cannot both be standard input")
+        if req.y_pred is None and not (req.true_cols and req.pred_cols):
+            raise UsageError(
+                f"{opt('y_pred')} is missing",
+                hint=f"give the predictions, or select both from one file with "
+                f"{opt('true_cols')} and {opt('pred_cols')}",
+                option="y_pred",
+            )
+
+    # -------------------------------------------------------------------------- inputs
+    def _open(self, stack: contextlib.ExitStack) -> Iterator[tuple[int, tuple]]:
+        req = self.request
+        ro = self.read_options
+        t = stack.enter_context(inputs.open_input(req.y_true, "y_true", ro, self.stdin))
+        same = req.y_pred is None
+        p = t if same else stack.enter_context(inputs.open_input(req.y_pred, "y_pred", ro,
+                                                                 self.stdin))
+        w = None if req.sample_weight is None else stack.enter_context(
+            inputs.open_input(req.sample_weight, "sample_weight", ro, self.stdin))
+        tsel = inputs.select(t, req.true_cols, "true_cols")
+        psel = inputs.select(p, req.pred_cols, "pred_cols")
+        wsel = None if w is None else inputs.weight_column(w, req.weight_cols)
+        if req.classes is None and p.has_header:
+            for comp in self.computations:  # string labels are matched to the header names
+                comp.classes = [p.columns[i] for i in psel]
+        self.total = t.nrows if t.nrows is not None else p.nrows
+        self.width = len(psel)
+        row_bytes = 8 * (len(tsel) + len(psel) + (1 if w is not None else 0))
+        inputs.set_block_rows((t, p, w), budget.block_rows(self.budget, row_bytes))
+        comp = self.computations[0]
+        self.rows = SampleRows(elementwise=comp.elementwise, class_names=req.classes,
+                               offset=comp.offset)
+        self._inputs = (Input("y_true", t.name, t.location), Input("y_pred", p.name, p.location),
+                        Input("sample_weight", w.name, w.location) if w is not None else None)
+        return inputs.aligned_blocks(t, p, w, tsel, psel, wsel, same_file=same)
+
+    # ----------------------------------------------------------------------------- run
+    def run(self, on_block: OnBlock | None = None) -> Result:
+        """Read every block, feed the computations, and return the result."""
+        from lossctl.io import prefetch
+
+        req = self.request
+        builder = None
+        kept: list[BlockResult] = []
+        with contextlib.ExitStack() as stack:
+            blocks = prefetch(self._open(stack))  # read the next block while this one computes
+            stack.callback(blocks.close)
+            if req.report:
+                from lossctl.report import ReportBuilder
+
+                builder = ReportBuilder(top=req.top, class_names=req.classes,
+                                        offset=self.computations[0].offset)
+            for start, (yt, yp, w) in blocks:
+                first = self._feed(start, yt, yp, w)
+                if start == 0 and req.classes is None and yt.dtype.kind in "US":
+                    names = self.computations[0].classes  # string labels: shown by name
+                    self.rows.class_names = names
+                    if builder is not None:
+                        builder.class_names = names
+                if builder is not None:
+                    builder.feed(first)
+                if req.keep:
+                    kept.append(first)
+                if on_block is not None:
+                    on_block(first)
+        return self._result(kept, builder)
+
+    def _feed(self, start: int, yt: np.ndarray, yp: np.ndarray, w: np.ndarray | None) -> BlockResult:
+        weights = None if w is None else w.reshape(-1)
+        results = [comp.feed(yt, yp, weights, start=start, inputs=self._inputs)
+                   for comp in self.computations]
+        return results[0]
+
+    def _result(self, kept: list[BlockResult], builder: Any) -> Result:
+        comps = self.computations
+        results = [comp.finish() for comp in comps]
+        res = results[0]
+        if self.request.keep:
+            _attach(res, kept)
+        if builder is not None:
+            res.report = builder.build(res)
+        if self.request.compare:
+            first = comps[0]
+            runs = [Run(r.convention, r.reduction, r.value, r.options, r.counters)
+                    for r in results]
+            why = reasons(first.spec, runs, weighted=self.request.sample_weight is not None,
+                          class_weighted=first.class_weight is not None)
+            res.compare = [CompareRow(first.spec.name, r.convention, r.reduction, r.value, y)
+                           for r, y in zip(runs, why)]
+        return res
+
+
+def _cat(parts: list[np.ndarray | None]) -> np.ndarray | None:
+    if not parts or any(p is None for p in parts):
+        return None
+    return np.concatenate(parts) if len(parts) > 1 else parts[0]
+
+
+def _attach(res: Result, kept: list[BlockResult]) -> None:
+    res.per_sample = _cat([b.per_sample for b in kept])
+    if res.per_sample is None:
+        res.per_sample = np.empty(0)
+    res.elementwise = _cat([b.elementwise for b in kept])
+    res.true_class = _cat([b.true_class for b in kept])
+    res.pred_class = _cat([b.pred_class for b in kept])
+    res.confidence = _cat([b.confidence for b in kept])
+    res.valid = _cat([b.valid for b in kept])
+
+
+def evaluate(
+    loss: str,
+    y_true: Any,
+    y_pred: Any = None,
+    *,
+    sample_weight: Any = None,
+    true_cols: str | None = None,
+    pred_cols: str | None = None,
+    weight_cols: str | None = None,
+    class_weight: Any = None,
+    classes: Sequence[str] | None = None,
+    convention: str | None = None,
+    reduction: str | None = None,
+    compare: Sequence[str] | None = None,
+    stdin: IO[bytes] | None = None,
+    on_block: OnBlock | None = None,
+    **kwargs: Any,
+) -> Result:
+    """Compute a loss from arrays or sources, exactly as the CLI does.
+
+    Args:
+        loss: any loss name or alias (``lossctl list``).
+        y_true, y_pred: arrays, lists, or sources (a path, ``file.npz:key``, ``-``).
+            ``y_pred=None`` reads both from ``y_true``, selected with ``true_cols`` and
+            ``pred_cols``.
+        sample_weight: one weight per row (an array or a source; ``weight_cols`` selects
+            its column).
+        true_cols, pred_cols, weight_cols: column SPECs (names, 1-based numbers, ranges,
+            globs such as ``"p*"``).
+        class_weight: one weight per class (a list, or a source holding them).
+        classes: class names in the order of the prediction columns (for string labels).
+        convention: ``"keras"`` or ``"torch"`` (default: what the name implies).
+        reduction: ``"mean"``, ``"sum"``, ``"none"``, ``"mean_with_sample_weight"``,
+            ``"batchmean"``.
+        compare: conventions to compute side by side (``["keras", "torch"]`` or ``["all"]``);
+            ``Result.compare`` says why their values differ.
+        stdin: the binary stream read for ``-`` (default: standard input).
+        on_block: called with each block's :class:`~lossctl.engine.BlockResult` as it is
+            computed.
+        **kwargs: ``dtype``, ``offset``, ``ignore_class``, ``elementwise``, ``header``,
+            ``delimiter``, ``memory_limit``, ``keep`` (keep the per-sample values, default
+            True), ``details``, ``report``, ``top``, and the loss's own options
+            (``from_logits``, ``label_smoothing``, ``delta``, ...).
+
+    Returns:
+        A :class:`~lossctl.result.Result`.
+
+    Raises:
+        LossctlError: a usage error (unknown loss, option that does not apply) before any input
+            is read, or an input error naming the file, the row and the fix.
+    """
+    req = request(loss, y_true, y_pred, sample_weight=sample_weight, true_cols=true_cols,
+                  pred_cols=pred_cols, weight_cols=weight_cols, class_weight=class_weight,
+                  classes=classes, convention=convention, reduction=reduction, compare=compare,
+                  **kwargs)
+    return Evaluation(req, stdin=stdin).run(on_block)

@@ -1,0 +1,156 @@
+"""What an evaluation returns: :class:`Result`, and the layout of per-sample rows.
+
+A :class:`Result` is plain data: the reduced value, how it was computed (loss, convention,
+reduction, options), the counts of what the convention treated specially, the per-sample values
+when they were kept, the report data when it was asked for, and the per-convention values of a
+comparison. :meth:`Result.to_dict` is its JSON form (what ``lossctl compute -f json`` writes).
+
+:class:`SampleRows` lays out the per-sample rows of a block (``index, label, predicted, loss``)
+for the writers; the CLI streams them as they are computed.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from lossctl.errors import FlagRenderer, render_options
+
+__all__ = ["CompareRow", "Result", "SampleRows", "class_label"]
+
+
+def class_label(cls: int | None, class_names: Sequence[str] | None, offset: int = 0) -> str | None:
+    """The label of a class index as the user knows it (a name, or the index plus offset);
+    ``"(ignored)"`` for an ignored row (-1)."""
+    if cls is None:
+        return None
+    if cls < 0:
+        return "(ignored)"
+    if class_names and cls < len(class_names):
+        return class_names[cls]
+    return str(cls + offset)
+
+
+@dataclass
+class CompareRow:
+    """One convention's value in a comparison, and why it differs from the first."""
+
+    loss: str
+    convention: str
+    reduction: str
+    value: float | None
+    reason: str
+
+
+@dataclass
+class Result:
+    """A finished evaluation. See the module docstring."""
+
+    loss: str
+    alias: str | None
+    convention: str
+    reduction: str
+    value: float | None
+    samples: int
+    classes: int | None
+    options: dict[str, Any]
+    counters: Any
+    per_sample: np.ndarray | None = None
+    elementwise: np.ndarray | None = None
+    true_class: np.ndarray | None = None
+    pred_class: np.ndarray | None = None
+    confidence: np.ndarray | None = None
+    valid: np.ndarray | None = None
+    report: Any = None
+    compare: list[CompareRow] | None = None
+    spec: Any = field(default=None, repr=False)
+
+    def gate(self, *, fail_above: float | None = None) -> None:
+        """Raise :class:`~lossctl.errors.ThresholdExceeded` when the value is above
+        ``fail_above`` (or NaN): the CI gate of ``lossctl compute --fail-above``."""
+        import math
+
+        if fail_above is None or self.value is None:
+            return
+        if math.isnan(self.value) or self.value > fail_above:
+            from lossctl.errors import ThresholdExceeded, opt
+
+            raise ThresholdExceeded(f"loss {self.value!r} is above {opt('fail_above', fail_above)}",
+                                    option="fail_above")
+
+    def header(self) -> dict[str, Any]:
+        """The fields that describe the computation (JSON-able)."""
+        return {
+            "loss": self.loss,
+            "alias": self.alias,
+            "convention": self.convention,
+            "reduction": self.reduction,
+            "value": self.value,
+            "samples": self.samples,
+            "classes": self.classes,
+            "options": dict(self.options),
+        }
+
+    def to_dict(self, *, flag: FlagRenderer | None = None) -> dict[str, Any]:
+        """The JSON form: the header fields, then ``per_sample`` (and ``elementwise``) when
+        kept, or ``compare`` rows for a comparison. Texts spell options with ``flag``."""
+        if self.compare is not None:
+            return {"loss": self.loss, "compare": [
+                {**asdict(r), "reason": render_options(r.reason, flag)} for r in self.compare]}
+        out = self.header()
+        if self.per_sample is not None:
+            out["per_sample"] = self.per_sample.tolist()
+        if self.elementwise is not None:
+            out["elementwise"] = self.elementwise.tolist()
+        return out
+
+
+class SampleRows:
+    """The per-sample rows of blocks: column names and one array per column.
+
+    Layouts: ``elementwise`` -> one column per class (named after the classes when known);
+    ``values_only`` -> ``loss``; classification -> ``index, label, predicted, loss``; otherwise
+    ``index, loss``.
+    """
+
+    def __init__(self, *, elementwise: bool = False, values_only: bool = False,
+                 class_names: Sequence[str] | None = None, offset: int = 0) -> None:
+        self.elementwise = elementwise
+        self.values_only = values_only
+        self.class_names = list(class_names) if class_names else None
+        self.offset = offset
+
+    def columns(self, block: Any, width: int) -> list[str]:
+        """Column names, decided by the first block."""
+        if self.elementwise:
+            if self.class_names and len(self.class_names) == width:
+                return list(self.class_names)
+            return [f"c{j}" for j in range(width)]
+        if self.values_only:
+            return ["loss"]
+        if block.true_class is not None:
+            return ["index", "label", "predicted", "loss"]
+        return ["index", "loss"]
+
+    def _names(self, cls: np.ndarray | None, n: int) -> np.ndarray:
+        if cls is None:
+            return np.full(n, "", dtype=str)
+        if self.class_names is None:
+            out = np.asarray(cls, dtype=np.int64) + self.offset
+            return np.where(np.asarray(cls) < 0, -1, out) if self.offset else out
+        return np.asarray([class_label(int(c), self.class_names, self.offset) for c in cls],
+                          dtype=str)
+
+    def arrays(self, block: Any) -> tuple[np.ndarray, ...]:
+        """The columns of one block, in the order of :meth:`columns`."""
+        if self.elementwise:
+            return (block.elementwise,)
+        if self.values_only:
+            return (block.per_sample,)
+        n = block.per_sample.shape[0]
+        index = np.arange(block.start, block.start + n, dtype=np.int64)
+        if block.true_class is None:
+            return (index, block.per_sample)
+        return (index, self._names(block.true_class, n), self._names(block.pred_class, n),
+                block.per_sample)
