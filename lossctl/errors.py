@@ -24,7 +24,6 @@ This module imports nothing heavy: it is loaded by ``lossctl --help``.
 """
 from __future__ import annotations
 
-import json
 import re
 from enum import IntEnum
 from typing import Any, Callable
@@ -59,8 +58,9 @@ class ExitCode(IntEnum):
 
 
 # --- option references -------------------------------------------------------------------------
-# A reference is "\ue000NAME\ue001" or "\ue000NAME\ue002JSON\ue001": characters of Unicode's
-# private use area, which no message text or user data is expected to hold.
+# A reference is "\ue000NAME\ue001" or "\ue000NAME\ue002REPR\ue001" (the value as a Python
+# literal): characters of Unicode's private use area, which no message text or user data is
+# expected to hold.
 _OPEN, _VALUE, _CLOSE = "\ue000", "\ue002", "\ue001"
 _REF = re.compile("\ue000([a-z_][a-z0-9_]*)(?:\ue002(.*?))?\ue001", re.DOTALL)
 _NO_VALUE = object()
@@ -77,11 +77,20 @@ def opt(name: str, value: Any = _NO_VALUE) -> str:
     ``opt("delta")`` reads ``delta`` in Python and ``--delta`` on the command line;
     ``opt("offset", 1)`` reads ``offset=1`` / ``--offset 1``; ``opt("from_logits", True)`` reads
     ``from_logits=True`` / ``--from-logits``; ``opt("header", False)`` ``header=False`` /
-    ``--no-header``. ``value`` must be JSON-serialisable.
+    ``--no-header``. ``value`` is a Python literal: a number, string, bool, None or a list.
     """
     if value is _NO_VALUE:
         return f"{_OPEN}{name}{_CLOSE}"
-    return f"{_OPEN}{name}{_VALUE}{json.dumps(value)}{_CLOSE}"
+    if not isinstance(value, (bool, int, float, str, list, tuple, type(None))):
+        value = str(value)
+    return f"{_OPEN}{name}{_VALUE}{value!r}{_CLOSE}"
+
+
+class _Raw(str):
+    """A value that is not a Python literal (``nan``, ``inf``): shown as it is written."""
+
+    def __repr__(self) -> str:
+        return str(self)
 
 
 def python_flag(name: str, value: Any) -> str:
@@ -95,10 +104,17 @@ def render_options(text: str, flag: FlagRenderer | None = None) -> str:
     """Replace the option references in ``text`` (Python spelling unless ``flag`` is given)."""
     if _OPEN not in text:
         return text
+    import ast  # (not at import time: --help never renders a message)
+
     render = flag or python_flag
 
     def one(m: re.Match) -> str:
-        value = _NO_VALUE if m.group(2) is None else json.loads(m.group(2))
+        value: Any = _NO_VALUE
+        if m.group(2) is not None:
+            try:
+                value = ast.literal_eval(m.group(2))
+            except (ValueError, SyntaxError):  # nan, inf: kept as written
+                value = _Raw(m.group(2))
         return render(m.group(1), value)
 
     return _REF.sub(one, text)

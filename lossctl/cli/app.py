@@ -9,7 +9,6 @@ Signals: Ctrl-C exits 130; SIGTERM, SIGHUP, SIGQUIT and SIGUSR1 exit 128 + the s
 raising ``SystemExit`` in the main thread, so ``with`` blocks unwind and no temporary output
 file stays behind. A closed pipe (``| head -1``) ends quietly with status 1.
 """
-from __future__ import annotations
 
 import contextlib
 import signal

@@ -1,5 +1,4 @@
 """``lossctl list`` and ``lossctl explain``: the registry, for people and for programs."""
-from __future__ import annotations
 
 from typing import Annotated, Any, Optional
 

@@ -5,7 +5,6 @@ only decides where the result goes: a report on a terminal, the bare value in a 
 rows streamed as they are computed (``-f csv|tsv|jsonl|npy``), one JSON document, or the
 per-convention table of ``--compare``.
 """
-from __future__ import annotations
 
 import contextlib
 import os

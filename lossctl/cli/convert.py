@@ -5,7 +5,6 @@ The conversions are the library's (:class:`lossctl.encoding.OneHotEncoder`,
 through them and write the rows. Their ``--header`` writes an OUTPUT header, so their input
 header is ``--input-header`` (the library's ``header`` option, see :mod:`lossctl.cli.flags`).
 """
-from __future__ import annotations
 
 import contextlib
 import os

@@ -7,7 +7,6 @@ name with ``-`` for ``_`` unless a command says otherwise (the converters' input
 """
 from __future__ import annotations
 
-import shlex
 from typing import Any, Callable
 
 from lossctl.errors import NO_VALUE
@@ -43,6 +42,8 @@ def flag(name: str, command: str | None = None) -> str:
 
 
 def _value(v: Any) -> str:
+    import shlex
+
     text = v if isinstance(v, str) else str(v)
     return shlex.quote(text)
 

@@ -1,5 +1,4 @@
 """``lossctl inspect``: what the files hold, whether they fit, and which loss to run."""
-from __future__ import annotations
 
 import contextlib
 from typing import Annotated, Optional
