@@ -32,6 +32,8 @@ def _plural(n: int, word: str) -> str:
 def _why(spec: LossSpec, base: Run, run: Run, weighted: bool, class_weighted: bool) -> list[str]:
     why = []
     c = base.counters
+    if {base.convention, run.convention} == {"keras", "keras-jax"}:
+        return [spec.jax_backend] if spec.jax_backend else []
     if c.renormalised and spec.target in ("dense", "index") and spec.kind == "row":
         why.append(f"Keras renormalises {_plural(c.renormalised, 'row')} that do not sum to 1; "
                    "PyTorch does not")
@@ -73,6 +75,8 @@ def reasons(spec: LossSpec, runs: Sequence[Run], *, weighted: bool,
             out.append("same value")
             continue
         why = _why(spec, base, run, weighted, class_weighted)
-        out.append("; ".join(why) if why else
-                   (spec.divergences or "the conventions compute this loss differently"))
+        fallback = spec.divergences or "the conventions compute this loss differently"
+        if {base.convention, run.convention} == {"keras", "keras-jax"}:
+            fallback = "Keras's TensorFlow and JAX backends compute this loss differently"
+        out.append("; ".join(why) if why else fallback)
     return out

@@ -68,6 +68,10 @@ class SparseDecoder:
         self.threshold = threshold
         self.offset = int(offset)
         self.classes = None if classes is None else [str(c).strip() for c in classes]
+        if not (isinstance(tol, (int, float)) and math.isfinite(tol) and 0 <= tol <= 0.5):
+            raise UsageError(f"{opt('tol')} must be a number in [0, 0.5] (got {tol!r})",
+                             hint="how far from 0 and 1 a one-hot value may be, e.g. 1e-6",
+                             option="tol")
         self.tol = float(tol)
         self.location: Location = location or default_location
         self.num_classes: int | None = None

@@ -26,6 +26,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from lossctl import predictions as preds
+from lossctl.diagnostics import Diagnostics, reading
 from lossctl.errors import DataError, ShapeError, UsageError, note, opt, warn
 from lossctl.losses import registry
 from lossctl.losses.reduction import Accumulator
@@ -67,9 +68,23 @@ class Counters:
     clipped: int = 0  # rows with a probability clipped/clamped by the convention
     rounded: int = 0  # probabilities within 1e-6 outside [0, 1], set to the bound
     ignored: int = 0
-    logits_look_like_probs: int = 0
+    above_one: int = 0  # rows of non-negative scores above 1 (Keras renormalises them)
     saturated: int = 0  # rows whose every prediction sits at 0 or 1
     nonfinite: int = 0  # per-sample losses that are inf/NaN (overflow, or log(0) under torch)
+
+
+def _row_mean(values: np.ndarray) -> np.ndarray:
+    """The mean over the class axis (Keras's per-sample value), in the values' dtype; a row of
+    finite values whose sum overflows is averaged scaled by 2**-64, so its mean stays finite."""
+    with np.errstate(over="ignore", invalid="ignore"):  # non-finite losses: warned once
+        mean = values.mean(axis=1, dtype=values.dtype)
+        bad = np.isinf(mean)
+        if bad.any():
+            rows = bad & np.isfinite(values).all(axis=1)
+            if rows.any():
+                scaled = (values[rows] * 2.0**-64).mean(axis=1, dtype=values.dtype)
+                mean[rows] = scaled * 2.0**64
+    return mean
 
 
 def _choice(name: str, value: str, allowed: Sequence[str]) -> str:
@@ -84,7 +99,8 @@ class Computation:
 
     Args:
         loss: any loss name or alias.
-        convention: ``"keras"`` or ``"torch"``; default: what the name implies.
+        convention: ``"keras"`` (Keras 3 on TensorFlow), ``"torch"`` or ``"keras-jax"`` (Keras 3
+            on JAX/NumPy/PyTorch); default: what the name implies.
         reduction: one of :data:`~lossctl.losses.spec.REDUCTIONS` (``sum_over_batch_size`` is
             ``mean``); default ``mean``.
         dtype: ``"float64"`` or ``"float32"`` (Keras computes in float32).
@@ -116,6 +132,10 @@ class Computation:
                                  REDUCTIONS)
         self.dtype = np.dtype(_choice("dtype", dtype, DTYPES))
         self.options = registry.resolve_options(self.spec, self.alias, options)
+        #: the options the caller set (not defaults): what decides how messages explain things
+        self.given = {k for k, v in options.items() if v is not None}
+        #: how the predictions are read (probabilities, logits, ...) and why
+        self.reading = reading(self.spec, self.alias, self.options, self.given)
         self.elementwise = bool(elementwise if elementwise is not None
                                 else defaults.get("elementwise"))
         self._check_features(elementwise, offset, ignore_class)
@@ -136,6 +156,11 @@ class Computation:
         self.details = True
         self._weighted = False  # a sample weight was given (PyTorch's weighted-mean divisor)
         self._hinge_convert: bool | None = None  # Keras's 0/1 -> -1/+1, decided on block 1
+        #: count the signs that data and loss disagree (off for a diagnostic's own shadow)
+        self.diagnose = True
+        self.diagnostics = Diagnostics(self)
+        #: the largest and smallest per-sample value (what a gate with reduction "none" checks)
+        self.extremes: tuple[float, float] | None = None
 
     # ------------------------------------------------------------------ option checks
     def _check_features(self, elementwise: bool | None, offset: int | None,
@@ -200,6 +225,15 @@ class Computation:
             raise text_error(pred, ps, start, "prediction")
         n, c = pred.shape
         self._check_width(c, ps)
+        if c == 1 and spec.binary_alternative:
+            renormalised = spec.keras_renormalises or spec.prediction == "logits"
+            raise ShapeError(
+                f"{spec.name} spreads each row over one column per class, but {opt('y_pred')} "
+                "has 1 column: one column is the probability of the positive class of a binary "
+                "problem, " + ("and each row would be renormalised to 1, giving a loss of 0 "
+                               "whatever the prediction" if renormalised else
+                               "not a distribution over classes"),
+                source=ps.name, hint=f"use {spec.binary_alternative}")
         pred = pred.astype(self.dtype, copy=False)
         check_finite(pred, ps, start, "prediction")
         true = as_2d(y_true, ts)
@@ -221,7 +255,10 @@ class Computation:
             target = dense_target(true, c, ts, start, spec=spec, dtype=self.dtype,
                                   options=self.options)
         pred = preds.check_domain(pred, ps, start, spec=spec, options=self.options,
-                                  counters=self.counters, details=self.details)
+                                  convention=self.convention, counters=self.counters,
+                                  details=self.details)
+        if self.diagnose:
+            self.diagnostics.block(true, pred, sample_weight, start, index_target)
         per_sample, elementwise = self._values(target, pred, valid, ts, start)
         w = None if sample_weight is None else sample_weights(sample_weight, n, ws, start)
         if w is not None:
@@ -251,8 +288,7 @@ class Computation:
         elementwise = None
         if self.spec.kind == "elementwise":
             elementwise = values
-            with np.errstate(over="ignore", invalid="ignore"):  # counted below, warned once
-                per_sample = values.mean(axis=1, dtype=values.dtype) if values.ndim == 2 else values
+            per_sample = _row_mean(values) if values.ndim == 2 else values
         else:
             per_sample = values
         per_sample = np.where(valid, np.asarray(per_sample, dtype=np.float64), 0.0)
@@ -264,7 +300,7 @@ class Computation:
                              valid: np.ndarray, true: np.ndarray, c: int,
                              ts: Input) -> np.ndarray | None:
         """Keras: class weights are per-row sample weights ``w[y]`` (``Model.fit``)."""
-        if self.class_weight is None or self.convention != "keras":
+        if self.class_weight is None or self.convention == "torch":
             return w
         if cls_true is None:  # several 0/1 label columns: no single class to weight a row by
             raise ShapeError(
@@ -298,6 +334,7 @@ class Computation:
         if self.spec.finalize == "sqrt":
             shown = np.sqrt(shown)
         self.counters.nonfinite += int((~np.isfinite(per_sample) & valid).sum())
+        self._track_extremes(shown, valid)
         with np.errstate(over="ignore", invalid="ignore", under="ignore"):  # logits of +-1e308
             pred_cls, conf = (preds.predicted(pred, self.spec, self.options) if self.details
                               else (None, None))
@@ -318,12 +355,13 @@ class Computation:
             loss=self.spec.name, alias=self.alias.name if self.alias else None,
             convention=self.convention, reduction=self.reduction, value=value,
             samples=self.acc.rows, classes=self.num_classes, options=dict(self.options),
-            counters=self.counters, spec=self.spec,
+            counters=self.counters, spec=self.spec, reading=str(self.reading),
+            extremes=self.extremes,
         )
 
     def _reduce(self) -> float:
         spec = self.spec
-        keras = self.convention == "keras"
+        keras = self.convention != "torch"  # keras and keras-jax reduce alike
         empty = "zero" if keras else "nan"
         width = self.width or 1
         red = self.reduction
@@ -351,22 +389,21 @@ class Computation:
     def _emit_warnings(self) -> None:
         c = self.counters
         if c.renormalised:
-            what = (
-                "Keras renormalises them before clipping; PyTorch does not"
-                if self.convention == "keras"
-                else "PyTorch uses them as they are (Keras would renormalise them)"
-            )
+            rule = self.spec.keras_renormalises
+            if self.convention == "torch":
+                what = "PyTorch uses them as they are (Keras would renormalise them)"
+            elif rule == "clip-renormalise" and self.convention == "keras":
+                what = ("Keras (TensorFlow backend) clips them to [1e-7, 1-1e-7] and then "
+                        "renormalises them")
+            else:
+                what = "Keras renormalises them before clipping; PyTorch does not"
             rows = "probability row does" if c.renormalised == 1 else "probability rows do"
-            warn(f"{c.renormalised} {rows} not sum to 1: {what}")
+            scores = (f" ({c.above_one} with scores above 1: not probabilities)"
+                      if c.above_one else "")
+            warn(f"{c.renormalised} {rows} not sum to 1{scores}: {what}")
         if c.rounded:
             note(f"{c.rounded} probabilities within {preds.PROB_TOLERANCE:g} outside [0, 1] were "
                  "treated as 0 or 1 (rounding noise)")
-        if c.logits_look_like_probs:
-            warn(
-                f"{opt('from_logits', True)} was given but all {c.logits_look_like_probs} "
-                "prediction rows look like probabilities (in [0, 1], rows summing to 1); drop "
-                f"{opt('from_logits', True)} if they are"
-            )
         if c.nonfinite:
             rows = "loss is" if c.nonfinite == 1 else "losses are"
             warn(f"{c.nonfinite} per-sample {rows} not finite (inf or NaN): the predictions are "
@@ -374,8 +411,20 @@ class Computation:
         if c.saturated and c.saturated == self.acc.rows and self.acc.rows > 1:
             warn(f"every prediction is saturated at 0 or 1 ({c.saturated} rows): the loss is "
                  "dominated by clipping")
+        if self.diagnose:
+            self.diagnostics.finish()
 
     # ------------------------------------------------------------------------- internals
+    def _track_extremes(self, shown: np.ndarray, valid: np.ndarray) -> None:
+        v = shown[valid] if not valid.all() else shown
+        if not v.size:
+            return
+        with np.errstate(invalid="ignore"):
+            hi, lo = float(np.max(v)), float(np.min(v))
+        if self.extremes is not None:
+            hi, lo = max(hi, self.extremes[0]), min(lo, self.extremes[1])
+        self.extremes = (hi, lo)
+
     def _check_width(self, c: int, inp: Input) -> None:
         if self.width is None:
             self.width = c

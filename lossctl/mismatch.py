@@ -58,7 +58,11 @@ def rows(counts: Sequence[RowCount], *, columns: int | None = None) -> ShapeErro
         sources = f" ({tname}: {nt}, {pname}: {npred})" if tname and pname else ""
         text = rows_text(nt, npred, columns)
         head, sep, tail = text.partition(":")
-        return ShapeError(head + sources + sep + tail, hint=_ROWS_HINT)
+        hint = _ROWS_HINT
+        if columns == nt and npred != nt:
+            hint = (f"{opt('y_pred')} has {npred} rows of {columns} values, one per sample: it "
+                    f"looks transposed ([C, N] instead of [N, C]); save its transpose (a.T)")
+        return ShapeError(head + sources + sep + tail, hint=hint)
     names = f" ({ref_name}: {ref_n}, {name}: {n})" if ref_name and name else ""
     return ShapeError(
         f"{opt(ref_role)} has {ref_n} rows but {opt(role)} has {n}{names}",

@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import math
 import os
 from dataclasses import dataclass, field
 from typing import IO, Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from lossctl import budget, inputs
+from lossctl import budget, diagnostics, inputs
 from lossctl.compare import Run, reasons
 from lossctl.engine import BlockResult, Computation
 from lossctl.errors import UsageError, opt
@@ -65,6 +66,8 @@ class Request:
     details: bool = True
     report: bool = False
     top: int = 10
+    fail_above: float | None = None
+    fail_below: float | None = None
     options: dict[str, Any] = field(default_factory=dict)
 
 
@@ -141,6 +144,12 @@ class Evaluation:
 
     def _check_inputs(self) -> None:
         req = self.request
+        for name in ("fail_above", "fail_below"):
+            limit = getattr(req, name)
+            if limit is not None and not (isinstance(limit, (int, float))
+                                          and math.isfinite(limit)):
+                raise UsageError(f"{opt(name)} must be a finite number (got {limit!r}): a gate "
+                                 "at NaN or infinity can never fail", option=name)
         if isinstance(req.y_true, str) and req.y_true == "-" and req.y_pred == "-":
             raise UsageError(f"{opt('y_true')} and {opt('y_pred')} cannot both be standard input")
         if req.y_pred is None and not (req.true_cols and req.pred_cols):
@@ -155,7 +164,9 @@ class Evaluation:
     def _open(self, stack: contextlib.ExitStack) -> Iterator[tuple[int, tuple]]:
         req = self.request
         ro = self.read_options
-        t = stack.enter_context(inputs.open_input(req.y_true, "y_true", ro, self.stdin))
+        # class names known up front are labels: a first line of them is data, not a header
+        tro = ro if req.classes is None else dataclasses.replace(ro, known_labels=tuple(req.classes))
+        t = stack.enter_context(inputs.open_input(req.y_true, "y_true", tro, self.stdin))
         same = req.y_pred is None
         p = t if same else stack.enter_context(inputs.open_input(req.y_pred, "y_pred", ro,
                                                                  self.stdin))
@@ -176,6 +187,7 @@ class Evaluation:
                                offset=comp.offset)
         self._inputs = (Input("y_true", t.name, t.location), Input("y_pred", p.name, p.location),
                         Input("sample_weight", w.name, w.location) if w is not None else None)
+        self._names = ([t.columns[i] for i in tsel], [p.columns[i] for i in psel])
         return inputs.aligned_blocks(t, p, w, tsel, psel, wsel, same_file=same)
 
     # ----------------------------------------------------------------------------- run
@@ -195,6 +207,8 @@ class Evaluation:
                 builder = ReportBuilder(top=req.top, class_names=req.classes,
                                         offset=self.computations[0].offset)
             for start, (yt, yp, w) in blocks:
+                if start == 0:
+                    self._check_index_columns(yt, yp)
                 first = self._feed(start, yt, yp, w)
                 if start == 0 and req.classes is None and yt.dtype.kind in "US":
                     names = self.computations[0].classes  # string labels: shown by name
@@ -209,6 +223,18 @@ class Evaluation:
                     on_block(first)
         return self._result(kept, builder)
 
+    def _check_index_columns(self, yt: np.ndarray, yp: np.ndarray) -> None:
+        """A leading row-index column, in an input whose columns were not chosen."""
+        req = self.request
+        if req.y_pred is None:
+            return  # one file, both column sets chosen by the user
+        for role, block, names, cols, inp in (("y_true", yt, self._names[0], req.true_cols,
+                                               self._inputs[0]),
+                                              ("y_pred", yp, self._names[1], req.pred_cols,
+                                               self._inputs[1])):
+            if cols is None:
+                diagnostics.index_column(block, names, role=role, source=inp.name)
+
     def _feed(self, start: int, yt: np.ndarray, yp: np.ndarray, w: np.ndarray | None) -> BlockResult:
         weights = None if w is None else w.reshape(-1)
         results = [comp.feed(yt, yp, weights, start=start, inputs=self._inputs)
@@ -219,6 +245,8 @@ class Evaluation:
         comps = self.computations
         results = [comp.finish() for comp in comps]
         res = results[0]
+        res.thresholds = {"fail_above": self.request.fail_above,
+                          "fail_below": self.request.fail_below}
         if self.request.keep:
             _attach(res, kept)
         if builder is not None:

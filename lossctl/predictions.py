@@ -16,7 +16,7 @@ from lossctl.errors import DataError, opt
 from lossctl.losses.spec import LossSpec
 from lossctl.validation import Input
 
-__all__ = ["EPS", "PROB_TOLERANCE", "check_domain", "predicted", "row_stats"]
+__all__ = ["EPS", "PROB_TOLERANCE", "check_domain", "predicted", "probability_rows", "row_stats"]
 
 #: Keras's epsilon; the clip bound lossctl reports as "clipped".
 EPS = 1e-7
@@ -44,25 +44,42 @@ def row_stats(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return rmin, rmax, rsum
 
 
-def _probabilities(pred: np.ndarray, inp: Input, start: int, spec: LossSpec,
+def _not_probabilities(pred: np.ndarray, far: np.ndarray, inp: Input, start: int,
+                       spec: LossSpec, convention: str) -> DataError:
+    """The error for values outside [0, 1], with the fix that fits what they look like."""
+    i = int(np.argmax(far.any(axis=1)))
+    v = pred[i][far[i]][0]
+    if (pred < -PROB_TOLERANCE).any():  # negative scores: logits
+        hint = (f"these look like logits: add {opt('from_logits', True)}"
+                if "from_logits" in spec.options else "give probabilities in [0, 1]")
+    else:  # non-negative, some above 1: counts, percentages or unnormalised scores
+        hint = ("none is negative, so these look like counts, percentages or unnormalised "
+                "scores rather than logits: divide each row by its sum")
+        if spec.keras_renormalises and convention == "torch":
+            hint += f" (Keras renormalises such rows: {opt('convention', 'keras')})"
+    return DataError(f"prediction {v:g} is not a probability (outside [0, 1])",
+                     **inp.where(start + i), hint=hint)
+
+
+def _probabilities(pred: np.ndarray, inp: Input, start: int, spec: LossSpec, convention: str,
                    counters: Any, details: bool) -> np.ndarray:
     # whole-array min/max are contiguous SIMD passes; per-row statistics are computed only
     # where something can need them (numpy's axis=1 reductions are slow on short rows)
     lo = pred.min() if pred.size else 0.5  # an empty block is in range
     hi = pred.max() if pred.size else 0.5
+    scores = False  # non-negative scores above 1, which Keras renormalises
     if lo < 0 or hi > 1:
         far = (pred < -PROB_TOLERANCE) | (pred > 1 + PROB_TOLERANCE)
-        if far.any():
-            i = int(np.argmax(far.any(axis=1)))
-            v = pred[i][far[i]][0]
-            hint = (f"these look like logits: add {opt('from_logits', True)}"
-                    if "from_logits" in spec.options else "give probabilities in [0, 1]")
-            raise DataError(f"prediction {v:g} is not a probability (outside [0, 1])",
-                            **inp.where(start + i), hint=hint)
-        counters.rounded += int((pred < 0).sum() + (pred > 1).sum())
-        pred = np.clip(pred, 0, 1)
-        lo, hi = max(lo, 0), min(hi, 1)
-    if spec.target in ("dense", "index") and pred.shape[1] > 1:
+        renormalised = (spec.keras_renormalises and convention != "torch"
+                        and lo >= -PROB_TOLERANCE and pred.shape[1] > 1)
+        if far.any() and not renormalised:
+            raise _not_probabilities(pred, far, inp, start, spec, convention)
+        scores = bool(far.any())
+        near = (pred < 0) | ((pred > 1) & ~scores)
+        counters.rounded += int(near.sum())
+        pred = np.clip(pred, 0, None if scores else 1)
+        lo, hi = max(lo, 0), hi if scores else min(hi, 1)
+    if spec.target in ("dense", "index", "index_or_dense") and pred.shape[1] > 1:
         # row sums, for the warnings only; einsum is 4x faster than sum(axis=1) on short rows
         # and, unlike a BLAS matmul, starts no threads
         sums = np.einsum("ij->i", pred)
@@ -77,6 +94,7 @@ def _probabilities(pred: np.ndarray, inp: Input, start: int, spec: LossSpec,
                 else "each row must sum to 1",
             )
         counters.renormalised += int((np.abs(sums - 1) > 1e-3).sum())
+        counters.above_one += int((pred > 1).any(axis=1).sum()) if scores else 0
     # rows at the clip bounds (the report's count), and rows saturated at 0/1 (a warning when
     # all are): per-row extremes, only when a report wants them or 0/1 occur
     if (lo < EPS or hi > 1 - EPS) and (details or lo == 0 or hi == 1):
@@ -90,12 +108,13 @@ def _probabilities(pred: np.ndarray, inp: Input, start: int, spec: LossSpec,
 
 
 def check_domain(pred: np.ndarray, inp: Input, start: int, *, spec: LossSpec,
-                 options: dict[str, Any], counters: Any, details: bool) -> np.ndarray:
+                 options: dict[str, Any], convention: str, counters: Any,
+                 details: bool) -> np.ndarray:
     """Check the predictions against what the loss takes with these options; returns them
     (probabilities within rounding noise of [0, 1] clipped into it)."""
     kind = spec.prediction_kind(options)
     if kind == "probabilities":
-        return _probabilities(pred, inp, start, spec, counters, details)
+        return _probabilities(pred, inp, start, spec, convention, counters, details)
     if kind == "log-probabilities":
         pos = pred > PROB_TOLERANCE
         if pos.any():
@@ -106,13 +125,19 @@ def check_domain(pred: np.ndarray, inp: Input, start: int, *, spec: LossSpec,
                 hint="give log_softmax outputs; for logits use cross_entropy, for "
                 "probabilities sparse_categorical_crossentropy",
             )
-    elif options.get("from_logits") and pred.shape[1] > 1:
-        with np.errstate(over="ignore", invalid="ignore"):  # logits of +-1e308
-            sums = pred.sum(axis=1)
-            rows = ((pred >= 0) & (pred <= 1)).all(axis=1) & (np.abs(sums - 1) < 1e-3)
-        if rows.all():
-            counters.logits_look_like_probs += int(rows.sum())
     return pred
+
+
+def probability_rows(pred: np.ndarray) -> int:
+    """How many rows look like probabilities: values in [0, 1] and, with several columns,
+    rows summing to 1 (what a softmax or sigmoid gives, and logits almost never do)."""
+    if pred.size == 0:
+        return 0
+    with np.errstate(over="ignore", invalid="ignore"):  # logits of +-1e308
+        unit = ((pred >= 0) & (pred <= 1)).all(axis=1)
+        if pred.shape[1] > 1:
+            unit &= np.abs(np.einsum("ij->i", pred) - 1) < 1e-3
+    return int(unit.sum())
 
 
 def predicted(pred: np.ndarray, spec: LossSpec, options: dict[str, Any]

@@ -264,6 +264,8 @@ def report(rep: Any, *, console: Console, precision: int = 6, width: int = 30) -
     summary.add_row(Text("convention"), Text(rep.convention))
     summary.add_row(Text("reduction"), Text(rep.reduction))
     summary.add_row(Text("samples"), Text(str(rep.samples)))
+    if getattr(rep, "predictions", ""):
+        summary.add_row(Text("predictions"), Text(rep.predictions))
     if rep.classes:
         summary.add_row(Text("classes"), Text(str(rep.classes)))
     opts = ", ".join(f"{k}={v}" for k, v in rep.options.items() if v not in (None, False, 0, 0.0))

@@ -61,6 +61,7 @@ class Report:
     per_class: list[ClassRow] = field(default_factory=list)
     histogram: list[Bin] = field(default_factory=list)
     nonfinite: int = 0
+    predictions: str = ""  # how the predictions were read, and why
 
 
 class ReportBuilder:
@@ -163,6 +164,7 @@ class ReportBuilder:
                 "rounded": counters.rounded,
             },
             nonfinite=self._nonfinite,
+            predictions=getattr(result, "reading", ""),
         )
         for key, i, t, p, c in self._worst:
             rep.worst.append(Worst(i, self.label(t), self.label(p), c, key))

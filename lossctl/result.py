@@ -65,22 +65,45 @@ class Result:
     report: Any = None
     compare: list[CompareRow] | None = None
     spec: Any = field(default=None, repr=False)
+    #: how the predictions were read: "logits (CrossEntropyLoss (torch) takes logits)"
+    reading: str = ""
+    #: the largest and smallest per-sample value (None when there were no rows)
+    extremes: tuple[float, float] | None = None
+    #: the gate's limits from the request (``fail_above``, ``fail_below``), used by :meth:`gate`
+    thresholds: dict[str, float | None] = field(default_factory=dict)
 
-    def gate(self, *, fail_above: float | None = None) -> None:
-        """Raise :class:`~lossctl.errors.ThresholdExceeded` when the value is above
-        ``fail_above`` (or NaN): the CI gate of ``lossctl compute --fail-above``."""
+    def gate(self, *, fail_above: float | None = None, fail_below: float | None = None) -> None:
+        """The CI gate of ``--fail-above`` / ``--fail-below``: raise
+        :class:`~lossctl.errors.ThresholdExceeded` (exit 3) when the reduced value is above
+        ``fail_above`` or below ``fail_below``, or is NaN. With ``reduction="none"`` there is no
+        reduced value: the gate is on the worst sample (the largest value for ``fail_above``,
+        the smallest for ``fail_below``)."""
         import math
 
-        if fail_above is None or self.value is None:
-            return
-        if math.isnan(self.value) or self.value > fail_above:
-            from lossctl.errors import ThresholdExceeded, opt
+        from lossctl.errors import ThresholdExceeded, opt
 
-            raise ThresholdExceeded(f"loss {self.value!r} is above {opt('fail_above', fail_above)}",
-                                    option="fail_above")
+        fail_above = self.thresholds.get("fail_above") if fail_above is None else fail_above
+        fail_below = self.thresholds.get("fail_below") if fail_below is None else fail_below
+        for name, limit, worse in (("fail_above", fail_above, lambda v, x: v > x),
+                                   ("fail_below", fail_below, lambda v, x: v < x)):
+            if limit is None:
+                continue
+            if self.value is not None:
+                value, what = self.value, "loss"
+            elif self.extremes is not None:
+                value = self.extremes[0] if name == "fail_above" else self.extremes[1]
+                what = "the largest per-sample loss" if name == "fail_above" else (
+                    "the smallest per-sample value")
+            else:
+                continue  # no rows at all
+            if math.isnan(value) or worse(value, limit):
+                side = "above" if name == "fail_above" else "below"
+                raise ThresholdExceeded(f"{what} {value!r} is {side} {opt(name, limit)}",
+                                        option=name)
 
-    def header(self) -> dict[str, Any]:
-        """The fields that describe the computation (JSON-able)."""
+    def header(self, *, flag: FlagRenderer | None = None) -> dict[str, Any]:
+        """The fields that describe the computation (JSON-able); texts spell options with
+        ``flag``."""
         return {
             "loss": self.loss,
             "alias": self.alias,
@@ -90,6 +113,7 @@ class Result:
             "samples": self.samples,
             "classes": self.classes,
             "options": dict(self.options),
+            "predictions": render_options(self.reading, flag),
         }
 
     def to_dict(self, *, flag: FlagRenderer | None = None) -> dict[str, Any]:
@@ -98,7 +122,7 @@ class Result:
         if self.compare is not None:
             return {"loss": self.loss, "compare": [
                 {**asdict(r), "reason": render_options(r.reason, flag)} for r in self.compare]}
-        out = self.header()
+        out = self.header(flag=flag)
         if self.per_sample is not None:
             out["per_sample"] = self.per_sample.tolist()
         if self.elementwise is not None:

@@ -231,7 +231,10 @@ def index_labels(
         i = int(np.argmax(bad))
         v = int(raw[i])
         lo, hi = offset, offset + c
-        if labels[i] == c and offset == 0:
+        if v == 255 and "ignore_class" in spec.features and ignore_class is None:
+            hint = ("255 marks void pixels (unlabelled or object borders) in segmentation "
+                    f"masks such as Pascal VOC's: use {opt('ignore_class', 255)}")
+        elif labels[i] == c and offset == 0:
             hint = f"labels look like 1..{c}: use {opt('offset', 1)}"
         elif labels[i] < 0 and offset == 0:
             hint = (f"if {v} marks padding or unlabelled rows, use {opt('ignore_class', v)}"

@@ -154,7 +154,7 @@ def test_fixture_file_is_well_formed():
     known = set(CANONICAL_LOSSES)
     for c in CASES:
         assert c["framework"] in ("keras", "torch", "sklearn", "optax", "optax-formula"), c["id"]
-        assert c["convention"] in ("keras", "torch", None), c["id"]
+        assert c["convention"] in ("keras", "torch", "keras-jax", None), c["id"]
         assert c["reduction"] in ("mean", "sum", "none", "mean_with_sample_weight", "batchmean"), c["id"]
         assert c["dtype"] in ("float32", "float64"), c["id"]
         if c["canonical"] is None:

@@ -130,13 +130,15 @@ class TestWorkedExamples:
         close(out32, [0.051293306052684784, 2.3025851249694824], **F32)
 
     def test_scce_docs_example(self):
-        # keras SparseCategoricalCrossentropy()([1, 2], p) = 1.1769392490386963; per sample
-        # (torch backend) [0.05129329438755058, 2.3025850929940455]. The TF backend clips
-        # before renormalising and gives 0.05129339438754555 for the first sample.
+        # keras SparseCategoricalCrossentropy()([1, 2], p): on the JAX/NumPy/PyTorch backends
+        # per sample [0.05129329438755058, 2.3025850929940455]; the default TensorFlow backend
+        # clips before renormalising and gives 0.05129339438754555 for the first sample
+        # (its 0 becomes 1e-7 and the clipped row is renormalised).
+        jax = C.sparse_categorical_crossentropy(np.array([1, 2]), self.PC, convention="keras-jax")
+        close(jax, [0.05129329438755058, 2.3025850929940455])
+        close(jax.mean(), 1.1769392490386963, rtol=1e-7)
         out = C.sparse_categorical_crossentropy(np.array([1, 2]), self.PC)
-        close(out, [0.05129329438755058, 2.3025850929940455])
-        close(out.mean(), 1.1769392490386963, rtol=1e-7)
-        close(out[0], 0.05129339438754555, rtol=3e-6)  # TF backend, within its clip order
+        close(out, [0.05129339438754555, 2.3025850929940455])
 
     def test_sigmoid_ce_matrix(self):
         # tf.nn.sigmoid_cross_entropy_with_logits(labels=L, logits=X)
@@ -381,17 +383,22 @@ class TestBinaryFocal:
         assert out.dtype == np.float32
         close(out, expected, rtol=1e-6, atol=1e-12)
 
-    def test_from_logits_follows_torch_backend_d21(self):
-        # keras torch backend: BinaryFocalCrossentropy(from_logits=True, gamma=0)(1, -50)
-        # = 16.11809539794922 (TF backend: 50.0, documented difference)
-        out = C.binary_focal_crossentropy(np.array([[1.0]]), np.array([[-50.0]]),
-                                          from_logits=True, gamma=0.0)
+    def test_from_logits_follows_each_keras_backend_d21(self):
+        # BinaryFocalCrossentropy(from_logits=True, gamma=0)(1, -50): 50.0 on the default
+        # TensorFlow backend (the BCE term from the logits), 16.11809539794922 on the JAX,
+        # NumPy and PyTorch backends (the clipped sigmoid)
+        y1, x1 = np.array([[1.0]]), np.array([[-50.0]])
+        close(C.binary_focal_crossentropy(y1, x1, from_logits=True, gamma=0.0), [[50.0]], rtol=1e-12)
+        out = C.binary_focal_crossentropy(y1, x1, from_logits=True, gamma=0.0,
+                                          convention="keras-jax")
         close(out, [[16.118095651484676]], rtol=1e-9)
-        # keras torch backend, float32: row means [0.030678369104862213, 2.271491527557373]
+        # keras torch backend, float32: row means [0.030678369104862213, 2.271491527557373];
+        # away from saturation the two backends agree
         y = np.array([[1.0, 0, 1], [0, 1, 0]])
         x = np.array([[2.0, -1, 0.5], [3, -4, 0]])
-        out = C.binary_focal_crossentropy(y, x, from_logits=True)
-        close(out.mean(axis=1), [0.030678369104862213, 2.271491527557373], rtol=1e-6)
+        for conv in ("keras", "keras-jax"):
+            out = C.binary_focal_crossentropy(y, x, from_logits=True, convention=conv)
+            close(out.mean(axis=1), [0.030678369104862213, 2.271491527557373], rtol=1e-6)
 
     def test_extreme_logits(self):
         x = np.array([[1e308, -1e308, 1000.0, -1000.0]])
@@ -605,8 +612,11 @@ class TestSparse:
         out = C.sparse_categorical_crossentropy(np.array([1]), np.array([[0.5, 0.0, 0.5]]),
                                                 convention="torch")
         assert out[0] == np.inf
+        close(C.sparse_categorical_crossentropy(np.array([1]), np.array([[0.5, 0.0, 0.5]]),
+                                                convention="keras-jax"), [16.11809565095832])
+        # TensorFlow: -log(1e-7) + log(1 + 1e-7), the clipped row renormalised
         close(C.sparse_categorical_crossentropy(np.array([1]), np.array([[0.5, 0.0, 0.5]])),
-              [16.11809565095832])
+              [16.11809565095832 + np.log1p(1e-7)])
 
     def test_torch_zero_weight_class_contributes_zero(self):
         out = C.sparse_categorical_crossentropy(np.array([1]), np.array([[0.5, 0.0, 0.5]]),

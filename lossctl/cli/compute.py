@@ -103,7 +103,8 @@ def compute(
     elementwise: Annotated[Optional[bool], typer.Option("--elementwise/--no-elementwise", show_default=False, help="Output the values before the class axis is reduced, shape [N, C] (as tf.nn.sigmoid_cross_entropy_with_logits and PyTorch reduction='none').")] = None,
     classes: Annotated[Optional[str], typer.Option("--classes", metavar="A,B,C", callback=classes_list, show_default=False, help="Class names in the order of the prediction columns, for string labels (default: the prediction file's header when the labels are strings).")] = None,
     top: Annotated[int, typer.Option("--top", min=0, metavar="K", help="Worst samples shown in the table.")] = 10,
-    fail_above: Annotated[Optional[float], _opt("--fail-above", "Exit with status 3 when the reduced loss exceeds X (for CI gates).", "X")] = None,
+    fail_above: Annotated[Optional[float], _opt("--fail-above", "Exit with status 3 when the reduced loss exceeds X (a CI gate). With --reduction none: when any sample's loss exceeds X.", "X")] = None,
+    fail_below: Annotated[Optional[float], _opt("--fail-below", "Exit with status 3 when the reduced value is below X (for scores where higher is better). With --reduction none: when any sample's value is below X.", "X")] = None,
     memory_limit: MemoryOpt = "256M",
     compare: Annotated[Optional[str], _opt("--compare", "Compute under each convention (keras,torch or all) and show why the values differ.", "LIST")] = None,
     fmt: FormatOpt = None,
@@ -148,7 +149,8 @@ def compute(
         compare=[c for c in compare.split(",")] if compare else None,
         header=header, delimiter=delimiter, memory_limit=memory_limit,
         keep=out_fmt == "json" and not compare, details=out_fmt != "json" and not value_only,
-        report=out_fmt == "table" and not compare, top=top, **loss_options,
+        report=out_fmt == "table" and not compare, top=top, fail_above=fail_above,
+        fail_below=fail_below, **loss_options,
     )
     ev = Evaluation(req, stdin=env.stdin)
     out = writing.ComputeOutput(env, out_fmt, output, value_only=value_only, precision=precision,
@@ -165,7 +167,7 @@ def compute(
 
         result = ev.run(on_block)
     out.finish(ev, result)
-    result.gate(fail_above=fail_above)
+    result.gate()
 
 
 with_parameters(compute.__wrapped__, loss_option_parameters(), after="class_weight")

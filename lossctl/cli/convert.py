@@ -187,7 +187,8 @@ def onehot(
     enc = encoding.OneHotEncoder(num_classes, offset=offset, classes=classes, dtype=dtype_s,
                                  smooth=smooth, multi_label=multi_label,
                                  report_mapping=mapping is None)
-    options = ReadOptions(header=input_header, delimiter=delimiter)
+    options = ReadOptions(header=input_header, delimiter=delimiter,
+                          known_labels=tuple(classes) if classes else None)
     with open_input(spec, options, input_header, env) as src:
         enc.location = src.location
         sel = src.select(cols)

@@ -27,7 +27,7 @@ FLAGS: dict[str, str] = {
 #: Per-command differences.
 COMMAND_FLAGS: dict[str, dict[str, str]] = {
     "onehot": {"header": "--input-header"},
-    "sparse": {"header": "--input-header"},
+    "sparse": {"header": "--input-header", "tol": "--tolerance"},
 }
 
 _POSITIONAL = {"Y_TRUE", "Y_PRED", "LOSS", "INPUT"}

@@ -81,7 +81,9 @@ class ComputeOutput:
             self._compare(result)
         elif self.fmt == "table":
             from lossctl import render
+            from lossctl.errors import render_options
 
+            result.report.predictions = render_options(result.report.predictions, self.flag)
             draw(self.env, self.output, self.no_color,
                  lambda console: render.report(result.report, console=console,
                                                precision=self.precision))

@@ -73,6 +73,8 @@ class ReadOptions:
             chunks of text and their parsed tables are in memory at once.
         small_text_bytes: text inputs up to this size are parsed whole by the pure-Python
             engine (importing pyarrow would cost more than the parse); larger ones stream.
+        known_labels: values known to be data (the class names): a first line of them is never
+            taken for a header, and a first line of other names is a header for certain.
     """
 
     header: bool | None = None
@@ -80,8 +82,11 @@ class ReadOptions:
     block_rows: int = 65536
     chunk_bytes: int = 8 << 20
     small_text_bytes: int = 1 << 20
+    known_labels: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
+        if self.known_labels is not None:
+            object.__setattr__(self, "known_labels", tuple(str(v) for v in self.known_labels))
         if self.delimiter is not None:
             object.__setattr__(self, "delimiter", normalize_delimiter(self.delimiter))
         _check_int("block_rows", self.block_rows, 1)

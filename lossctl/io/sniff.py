@@ -76,6 +76,7 @@ class Layout:
     kinds: list[str]  # per visible column: int / float / bool / str
     data_offset: int  # byte offset of the first line after the header
     first_line: int  # 1-based physical line number at data_offset
+    guessed: bool = False  # the header was a guess (text above text): the reader says so
 
 
 def line_too_long() -> InputError:
@@ -120,7 +121,16 @@ def sniff(sample: bytes, eof: bool, options: ReadOptions, ext: str) -> Layout:
     if bad is not None:
         raise quote_error(f"line {content[bad][0] + 1}")
     rows = split_lines(texts, delim)
-    header = detect_header(rows, delim) if options.header is None else options.header
+    guessed = False
+    if options.header is not None:
+        header = options.header
+    else:
+        header, certain = detect_header(rows, delim)
+        if header and not certain and options.known_labels is not None:
+            first_row = [c.strip() for c in rows[0]]
+            known = set(options.known_labels)
+            header, certain = (False, True) if all(c in known for c in first_row) else (True, True)
+        guessed = header and not certain
     first = rows[0]
     data = rows[1:] if header else rows
     nfields, trailing = _fields(first, data, header)
@@ -132,7 +142,8 @@ def sniff(sample: bytes, eof: bool, options: ReadOptions, ext: str) -> Layout:
         raise only_header_error()
     consumed = content[0][0] + 1 if header else lead  # lines before the data: blanks, header
     offset = _line_offset(body, consumed)
-    return Layout(delim, header, names, nfields, trailing, kinds, bom + offset, consumed + 1)
+    return Layout(delim, header, names, nfields, trailing, kinds, bom + offset, consumed + 1,
+                  guessed)
 
 
 # --- encoding and lines ---------------------------------------------------------------------------
@@ -265,20 +276,23 @@ def _has_letter(s: str) -> bool:
     return any(ch.isalpha() for ch in s)
 
 
-def detect_header(rows: list[list[str]], delim: str) -> bool:
-    """The header rule of the module docstring, on parsed sample rows."""
+def detect_header(rows: list[list[str]], delim: str) -> tuple[bool, bool]:
+    """The header rule of the module docstring, on parsed sample rows: (header, certain).
+
+    Text above numbers is a header for certain; a first line of text above text (rule 3) is a
+    guess, which the reader reports."""
     first = [c.strip() for c in rows[0]]
     below = rows[1:]
     cls0 = [cell_class(c, delim) for c in first]
     if "str" not in cls0:
-        return False
-    if not below:
-        return all(c == "str" for c in cls0)  # one line of strings: a header (then: no data rows)
+        return False, True
+    if not below:  # one line of strings: a header (then: no data rows)
+        return all(c == "str" for c in cls0), True
     if _string_above_values(first, cls0, below, delim):
-        return True
+        return True, True
     if any(c in TYPED for c in cls0):
-        return False
-    return _names_above_repeats(first, cls0, below)
+        return False, True
+    return _names_above_repeats(first, cls0, below), False
 
 
 def _string_above_values(first: list[str], cls0: list[str], below: list[list[str]], delim: str) -> bool:

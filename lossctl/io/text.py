@@ -30,6 +30,7 @@ from typing import IO
 
 import numpy as np
 
+from lossctl.errors import note, opt
 from lossctl.io.cells import BadCell
 from lossctl.io.options import ReadOptions
 from lossctl.io.sniff import Layout, read_sample, sniff
@@ -70,6 +71,11 @@ class TextSource(Source):
             raise
         self.columns = list(self.layout.names)
         self.has_header = self.layout.header
+        if self.layout.guessed:
+            shown = ", ".join(repr(n) for n in self.layout.names[:5])
+            note(f"{name}: line {self.layout.first_line - 1} ({shown}) was taken as a header, "
+                 "because its values never reappear below while the column repeats its "
+                 f"values; if it is data, give {opt('header', False)}")
         self.nrows = None
         self._segments: list[tuple[int, int, tuple[int, ...]]] = []  # (row_start, line_start, blanks)
         self.as_text: set[int] = set()

@@ -129,19 +129,22 @@ def xlogy_from_log(x: np.ndarray, log_y: np.ndarray) -> np.ndarray:
 
 # --- argument checks shared by every family --------------------------------------------------------
 
-#: Conventions a loss function accepts ("optax" follows the Keras rules where the two could differ).
-CONVENTIONS = ("keras", "torch", "optax")
+#: Conventions a loss function accepts. ``"keras"`` is Keras 3 on its default TensorFlow backend;
+#: ``"keras-jax"`` Keras 3 on its JAX, NumPy or PyTorch backend (they differ from TensorFlow in a
+#: few losses, which test for it); ``"optax"`` follows the Keras rules where the two could differ.
+CONVENTIONS = ("keras", "torch", "keras-jax", "optax")
 
 
 def check_convention(convention: str) -> str:
-    """Validate ``convention``; returns it with ``"optax"`` mapped to ``"keras"``."""
+    """Validate ``convention``; returns the rule family: ``"keras"`` (for keras, keras-jax and
+    optax) or ``"torch"``. A loss whose Keras backends differ tests ``convention`` itself."""
     if convention not in CONVENTIONS:
         from lossctl.errors import UsageError
 
         raise UsageError(
             f"unknown convention {convention!r}", hint="use one of: " + ", ".join(CONVENTIONS)
         )
-    return "keras" if convention == "optax" else convention
+    return "torch" if convention == "torch" else "keras"
 
 
 def prepare(y_true, y_pred, convention: str):

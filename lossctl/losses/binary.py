@@ -189,8 +189,9 @@ def binary_focal_crossentropy(
     Args:
         y_true: (N, C) float targets in [0, 1].
         y_pred: (N, C) probabilities, or logits with ``from_logits=True``.
-        convention: accepted for uniformity; this is a Keras loss and every convention gives
-            the Keras values (Keras on its NumPy/JAX/PyTorch backends).
+        convention: ``"keras"`` (the TensorFlow backend) or ``"keras-jax"`` (the JAX, NumPy and
+            PyTorch backends); they differ only with ``from_logits``. Other conventions give
+            the Keras values.
         gamma: focusing parameter; ``gamma=0`` gives plain (clipped) BCE.
         alpha: weight of the positive class, used ONLY when ``class_balancing`` is true.
         class_balancing: Keras ``apply_class_balancing`` (default False).
@@ -204,24 +205,29 @@ def binary_focal_crossentropy(
     Conventions:
         Keras 3: ``alpha`` is ignored unless ``apply_class_balancing=True`` (so the default
         differs from the paper and from torchvision). With ``from_logits=True`` Keras applies
-        ``sigmoid`` and then the CLIPPED probability BCE on the NumPy, JAX and PyTorch
-        backends, which is what lossctl computes: ``(y=1, x=-50, gamma=0)`` gives 16.118095.
-        On the TensorFlow backend the sigmoid output carries its logits and the BCE term is
-        computed from the logits, unclipped: the same input gives 50.0 there. The focal
-        factor uses the unclipped probability on every backend. Reduction and sample weights
-        as for ``binary_crossentropy`` (mean over the class axis, then the Keras reductions,
-        /N for ``sum_over_batch_size``).
+        ``sigmoid`` and then its BCE. On the default TensorFlow backend the sigmoid output
+        carries its logits and the BCE term is computed from the logits, unclipped, which is
+        what lossctl computes: ``(y=1, x=-50, gamma=0)`` gives 50.0. The NumPy, JAX and PyTorch
+        backends clip the sigmoid instead (``convention="keras-jax"``): 16.118095 there. The
+        focal factor uses the unclipped probability on every backend. Reduction and sample
+        weights as for ``binary_crossentropy`` (mean over the class axis, then the Keras
+        reductions, /N for ``sum_over_batch_size``).
 
         tf.keras 2 computed the BCE term from the logits when ``from_logits`` (like the TF
         backend today). PyTorch has no binary focal loss on probabilities; torchvision's
         ``sigmoid_focal_loss`` (logits, ``alpha=0.25`` applied by default) is lossctl's
-        ``sigmoid_focal_loss`` with ``--alpha 0.25``.
+        ``sigmoid_focal_loss`` with ``alpha=0.25``.
     """
     check_convention(convention)
     ls = _check_smoothing(label_smoothing)
     y = _smooth_binary(_binary_targets(y_true, y_pred), ls)
     p = sigmoid(y_pred) if from_logits else y_pred
-    bce = _bce_keras_probs(y, p)
+    if from_logits and convention != "keras-jax":
+        # TensorFlow backend: Keras's sigmoid output carries its logits, and the BCE term is
+        # computed from them exactly (sigmoid_cross_entropy_with_logits), unclipped
+        bce = _bce_logits(y, y_pred)
+    else:
+        bce = _bce_keras_probs(y, p)
     p_t = y * p + (1.0 - y) * (1.0 - p)
     # 1 - p_t >= 0 mathematically; clamp the rounding so a fractional gamma never sees -0.0...1ulp
     focal = np.power(np.maximum(1.0 - p_t, 0.0), gamma) * bce

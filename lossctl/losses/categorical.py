@@ -231,7 +231,8 @@ def sparse_categorical_crossentropy(
 
     Formula (``y`` the class index, ``log q`` the log-probabilities as below)::
 
-        keras:  q = clip(p / sum(p), 1e-7, 1 - 1e-7)   or softmax(x) with from_logits
+        keras:  q = clip(p) / sum(clip(p)), clip to [1e-7, 1 - 1e-7] (TensorFlow backend;
+                keras-jax: q = clip(p / sum(p))), or softmax(x) with from_logits
                 loss = w[y] * ((1 - ls)(-log q_y) + ls/C * sum_c(-log q_c))
         torch:  log q = log p (no clip)                 or log_softmax(x) with from_logits
                 loss = (1 - ls) * w[y] * (-log q_y) + ls/C * sum_c w_c (-log q_c)
@@ -254,11 +255,14 @@ def sparse_categorical_crossentropy(
         exactly like ``reduction='none'``.
 
     Conventions:
-        Keras 3 (``SparseCategoricalCrossentropy``): probabilities are renormalised and
-        clipped as in ``categorical_crossentropy`` (the TensorFlow backend clips first and
-        renormalises through ``sparse_softmax_cross_entropy_with_logits(log p)``; the values
-        agree to about 1e-7 absolute, except that an all-zero row gives log C there and NaN
-        elsewhere). A ``sample_weight`` multiplies the per-sample loss and
+        Keras 3 (``SparseCategoricalCrossentropy``) on its default TensorFlow backend clips the
+        probabilities to [1e-7, 1 - 1e-7] FIRST and then renormalises them, through
+        ``sparse_softmax_cross_entropy_with_logits(log clip(p))``: ``log(sum_c clip(p_c)) -
+        log(clip(p_y))``. With many classes the clipped tail adds up (a 50,000-class softmax
+        whose tail lies below 1e-7 raises every loss by about log(1 + 50,000e-7)), and an
+        all-zero row gives log C. Its JAX, NumPy and PyTorch backends renormalise first and
+        then clip, like ``categorical_crossentropy`` (``convention="keras-jax"``), and give NaN
+        for an all-zero row. A ``sample_weight`` multiplies the per-sample loss and
         ``sum_over_batch_size`` divides by N. ``ignore_class``: ignored entries are 0 in the
         per-sample output, the ``sum_over_batch_size`` mean divides by the number of VALID
         entries, ``sum`` adds the valid ones, and an all-ignored batch gives 0. Keras 3.15
@@ -281,12 +285,24 @@ def sparse_categorical_crossentropy(
     idx = _indices(y_true, c)
     w = _per_class(class_weight, c, y_pred.dtype, "class_weight")
     if conv == "keras" and not ls and not from_logits:
-        # The same operations as _keras_log_probs, applied to the one entry per row that is
-        # used: p[y] / sum(p), clipped, logged. Bit-identical, and no (N, C) temporaries.
         p = np.asarray(y_pred)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            p_y = _gather(p, idx) / np.sum(p, axis=-1)
-        loss = -np.log(np.clip(p_y, KERAS_EPSILON, 1.0 - KERAS_EPSILON)) + 0.0
+        if convention == "keras-jax":
+            # JAX/NumPy/PyTorch backends: renormalise, clip, log -- the same operations as
+            # _keras_log_probs applied to the one entry per row that is used (bit-identical).
+            with np.errstate(invalid="ignore", divide="ignore"):
+                p_y = _gather(p, idx) / np.sum(p, axis=-1)
+            loss = -np.log(np.clip(p_y, KERAS_EPSILON, 1.0 - KERAS_EPSILON)) + 0.0
+        else:
+            # TensorFlow backend: clip, log, then sparse_softmax_cross_entropy_with_logits, whose
+            # softmax renormalises the CLIPPED row: log(sum_c clip(p_c)) - log(clip(p_y)).
+            q = np.clip(p, KERAS_EPSILON, 1.0 - KERAS_EPSILON)
+            if q.dtype == np.float32:  # TF's own order of operations, for its float32 rounding
+                logits = np.log(q)
+                m = logits.max(axis=-1)
+                loss = (np.log(np.sum(np.exp(logits - m[:, None]), axis=-1))
+                        - (_gather(logits, idx) - m) + 0.0)
+            else:  # the same value without N*C logs and exps (exact to float64 rounding)
+                loss = np.log(np.sum(q, axis=-1)) - np.log(_gather(q, idx)) + 0.0
         return loss if w is None else _wmul(w[idx], loss)
     log_p = _categorical_log_probs(y_pred, from_logits, conv)
     if conv == "torch":

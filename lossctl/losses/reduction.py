@@ -42,18 +42,25 @@ from lossctl.losses.spec import REDUCTIONS
 #: Rows per summation chunk. Fixed: changing it changes the last bits of reduced values.
 CHUNK = 65536
 
-__all__ = ["CHUNK", "DIVISORS", "REDUCTIONS", "Accumulator"]
+__all__ = ["CHUNK", "DIVISORS", "REDUCTIONS", "SHIFT", "Accumulator"]
 
 
 #: Denominator rules (see the module docstring).
 DIVISORS = ("rows", "valid", "weights", "class_weights", "elements")
 
 
+#: Sums whose true value is beyond the float range are kept scaled by 2**-SHIFT (exact: a power
+#: of two), so a mean of finite values is finite whenever it is representable.
+SHIFT = 64
+
+
 class _ExactSum:
     """Sum of a stream of float64 arrays, independent of how the stream is split.
 
     Values are buffered into fixed CHUNK-row chunks; each full chunk is summed with numpy's
-    pairwise sum and the chunk sums are kept as exact partials for math.fsum.
+    pairwise sum and the chunk sums are kept as exact partials for math.fsum. A chunk of finite
+    values whose sum overflows is summed again scaled by 2**-SHIFT, and the total is then kept
+    at that scale (:meth:`scaled`), so that dividing by the count gives the finite mean.
     """
 
     __slots__ = ("_buf", "_fill", "_partials")
@@ -61,7 +68,7 @@ class _ExactSum:
     def __init__(self) -> None:
         self._buf = np.empty(CHUNK, dtype=np.float64)
         self._fill = 0
-        self._partials: list[float] = []
+        self._partials: list[tuple[float, int]] = []  # (sum, scale exponent: 0 or -SHIFT)
 
     def add(self, values: np.ndarray) -> None:
         values = np.asarray(values, dtype=np.float64).reshape(-1)
@@ -73,18 +80,47 @@ class _ExactSum:
             self._fill += take
             i += take
             if self._fill == CHUNK:
-                self._partials.append(float(np.sum(self._buf)))
+                self._partials.append(_chunk_sum(self._buf))
                 self._fill = 0
 
-    def total(self) -> float:
-        tail = float(np.sum(self._buf[: self._fill])) if self._fill else 0.0
+    def scaled(self) -> tuple[float, int]:
+        """``(s, e)`` with the total equal to ``s * 2**-e``: ``e`` is 0 unless the total of
+        finite values is beyond the float range."""
+        parts = self._partials + ([_chunk_sum(self._buf[: self._fill])] if self._fill else [])
+        values = [p for p, _ in parts]
         with np.errstate(invalid="ignore"):
-            parts = self._partials + [tail]
-            if any(math.isnan(p) for p in parts):
-                return math.nan
-            if any(math.isinf(p) for p in parts):
-                return float(sum(parts))  # inf, -inf or nan (inf - inf) as IEEE says
-            return math.fsum(parts)
+            if any(math.isnan(p) for p in values):
+                return math.nan, 0
+            if any(math.isinf(p) for p in values):
+                return float(sum(values)), 0  # inf, -inf or nan (inf - inf) as IEEE says
+        if all(e == 0 for _, e in parts):
+            try:
+                return math.fsum(values), 0
+            except OverflowError:  # finite chunk sums whose total is not
+                pass
+        return math.fsum(p if e else math.ldexp(p, -SHIFT) for p, e in parts), SHIFT
+
+    def total(self) -> float:
+        """The sum (inf when it is beyond the float range)."""
+        s, e = self.scaled()
+        return _unscale(s, e)
+
+
+def _chunk_sum(chunk: np.ndarray) -> tuple[float, int]:
+    with np.errstate(over="ignore", invalid="ignore"):
+        s = float(np.sum(chunk))
+    if math.isfinite(s) or not np.isfinite(chunk).all():
+        return s, 0
+    return float(np.sum(chunk * 2.0**-SHIFT)), SHIFT
+
+
+def _unscale(s: float, e: int) -> float:
+    if not e:
+        return s
+    try:
+        return math.ldexp(s, e)
+    except OverflowError:
+        return math.copysign(math.inf, s)
 
 
 @dataclass
@@ -158,10 +194,11 @@ class Accumulator:
         ``empty`` says what a zero divisor gives: ``"zero"`` (Keras ``divide_no_nan``) or
         ``"nan"`` (PyTorch: 0/0).
         """
-        total = self.weighted_sum * scale
+        s, e = self._wl.scaled()
+        s *= scale
         if rule is None:
-            return total
+            return _unscale(s, e)
         d = self.divisor(rule)
         if d == 0:
             return 0.0 if empty == "zero" else math.nan
-        return total / d
+        return _unscale(s / d, e)  # the mean of finite values is finite when representable

@@ -43,8 +43,10 @@ __all__ = [
 #: Frameworks, in the order ``lossctl list`` shows their aliases.
 FRAMEWORKS = ("keras", "tf.nn", "torch", "optax", "sklearn")
 
-#: Whose numbers: the conventions a computation can follow.
-CONVENTIONS = ("keras", "torch")
+#: Whose numbers: the conventions a computation can follow. ``keras`` is Keras 3 on its default
+#: TensorFlow backend; ``keras-jax`` is Keras 3 on its JAX, NumPy or PyTorch backend, which give
+#: other numbers for a few losses (``explain`` says which); ``torch`` is PyTorch.
+CONVENTIONS = ("keras", "torch", "keras-jax")
 
 #: How per-sample values become one number (see :mod:`lossctl.losses.reduction`).
 REDUCTIONS = ("mean", "sum", "none", "mean_with_sample_weight", "batchmean")
@@ -244,6 +246,18 @@ class LossSpec:
     log_input_prediction: str | None = None
     #: PyTorch clamps each log term at -100 (BCE) instead of taking log of p as it is
     torch_log_clamp: bool = False
+    #: Keras renormalises probability rows (so non-negative scores above 1 are accepted):
+    #: "renormalise-clip" (categorical: every backend) or "clip-renormalise" (sparse: TensorFlow)
+    keras_renormalises: str | None = None
+    #: the loss spreads a row over one column per class (softmax or renormalisation): one
+    #: column is a binary problem, for which this is the loss to use
+    binary_alternative: str | None = None
+    #: for a loss that takes logits and has no from_logits option: the loss of probabilities,
+    #: by target kind ("index", "dense")
+    probability_form: Mapping[str, str] = field(default_factory=dict)
+    #: why Keras's JAX/NumPy/PyTorch backends ("keras-jax") give another number than its
+    #: TensorFlow backend ("keras"), for the few losses where they do
+    jax_backend: str = ""
     #: extra reasons ``compare`` gives: "always", and "weighted" (with sample weights)
     compare_notes: Mapping[str, str] = field(default_factory=dict)
     divergences: str = ""  # where the frameworks disagree, shown by `explain`

@@ -53,6 +53,7 @@ SPECS: tuple[LossSpec, ...] = (
     ),
     LossSpec(
         name="binary_focal_crossentropy",
+        jax_backend="from logits, Keras on TensorFlow takes the cross-entropy term from the logits; on JAX, NumPy and PyTorch it clips the sigmoid",
         func="binary:binary_focal_crossentropy",
         family="classification",
         task="binary",
@@ -77,10 +78,14 @@ SPECS: tuple[LossSpec, ...] = (
         features=("elementwise",),
         conventions=("keras",),
         divergences="Keras applies alpha only with apply_class_balancing; torchvision's "
-        "sigmoid_focal_loss applies alpha=0.25 by default; optax's alpha=None.",
+        "sigmoid_focal_loss applies alpha=0.25 by default; optax's alpha=None. From logits, "
+        "Keras's default TensorFlow backend computes the cross-entropy term from the logits "
+        "(y=1, logit -50, gamma=0: 50.0); its JAX, NumPy and PyTorch backends clip the sigmoid "
+        f"first (16.118095; {opt('convention', 'keras-jax')}).",
     ),
     LossSpec(
         name="sigmoid_focal_loss",
+        probability_form={"dense": "binary_focal_crossentropy"},
         func="binary:sigmoid_focal_loss",
         family="classification",
         task="binary",
@@ -102,6 +107,8 @@ SPECS: tuple[LossSpec, ...] = (
     ),
     LossSpec(
         name="categorical_crossentropy",
+        keras_renormalises="renormalise-clip",
+        binary_alternative="binary_crossentropy",
         index_alternative="sparse_categorical_crossentropy",
         func="categorical:categorical_crossentropy",
         family="classification",
@@ -129,6 +136,8 @@ SPECS: tuple[LossSpec, ...] = (
     ),
     LossSpec(
         name="categorical_focal_crossentropy",
+        keras_renormalises="renormalise-clip",
+        binary_alternative="binary_focal_crossentropy",
         index_alternative="sparse_categorical_crossentropy",
         func="categorical:categorical_focal_crossentropy",
         family="classification",
@@ -149,6 +158,8 @@ SPECS: tuple[LossSpec, ...] = (
     ),
     LossSpec(
         name="sparse_categorical_crossentropy",
+        jax_backend="Keras on TensorFlow clips, then renormalises the clipped row; on JAX, NumPy and PyTorch it renormalises, then clips",
+        keras_renormalises="clip-renormalise",
         func="categorical:sparse_categorical_crossentropy",
         family="classification",
         task="multi-class",
@@ -170,12 +181,18 @@ SPECS: tuple[LossSpec, ...] = (
         options={"from_logits": False, "label_smoothing": 0.0},
         features=("class_weight", "ignore_class", "offset"),
         torch_mean="class_weights",
-        divergences="Keras renormalises and clips probabilities; ignored rows count 0 and the "
-        "mean divides by the valid rows, an all-ignored batch gives 0 (PyTorch: NaN). Keras "
-        "truncates float labels (1.7 -> 1); lossctl refuses them.",
+        divergences="Keras on its default TensorFlow backend clips the probabilities to "
+        "[1e-7, 1-1e-7] first and then renormalises the clipped row (with many classes the "
+        "clipped tail adds up: a 50,000-class softmax scores about 0.3% higher); its JAX, NumPy "
+        f"and PyTorch backends renormalise first and then clip ({opt('convention', 'keras-jax')}; "
+        f"{opt('compare', 'keras,keras-jax')} shows both). PyTorch (nll_loss of log p) does "
+        "neither. Ignored rows count 0 and the mean divides by the valid rows; an all-ignored "
+        "batch gives 0 (PyTorch: NaN). Keras truncates float labels (1.7 -> 1); lossctl refuses "
+        "them.",
     ),
     LossSpec(
         name="cross_entropy",
+        probability_form={"index": "sparse_categorical_crossentropy", "dense": "categorical_crossentropy"},
         func="categorical:cross_entropy",
         family="classification",
         task="multi-class",
@@ -238,6 +255,7 @@ SPECS: tuple[LossSpec, ...] = (
     ),
     LossSpec(
         name="poly1_cross_entropy",
+        binary_alternative="binary_crossentropy",
         index_alternative="cross_entropy",
         func="categorical:poly1_cross_entropy",
         family="classification",
@@ -258,15 +276,15 @@ SPECS: tuple[LossSpec, ...] = (
     ),
     LossSpec(
         name="brier_score",
-        index_alternative="sparse_categorical_crossentropy",
         func="categorical:brier_score",
         family="classification",
         task="multi-class",
-        target="dense",
+        target="index_or_dense",
         prediction="probabilities",
         kind="row",
         summary="Squared error between one-hot labels and probabilities (scikit-learn).",
-        formula="l = sum_c (y_c - p_c)^2; one column of P(positive): (y - p)^2",
+        formula="l = sum_c (y_c - p_c)^2 (halved for two columns); one column of P(positive): "
+        "(y - p)^2; class-index labels are one-hot encoded, as scikit-learn does",
         when="Calibration-sensitive scoring of probabilistic classifiers.",
         siblings=("categorical_crossentropy", "mean_squared_error"),
         example=f"lossctl compute brier_score {_S}binary_labels.csv {_S}binary_probs.csv",

@@ -15,6 +15,7 @@ _S = "samples/"
 SPECS: tuple[LossSpec, ...] = (
     LossSpec(
         name="kl_divergence",
+        binary_alternative="binary_crossentropy",
         index_alternative="sparse_categorical_crossentropy",
         log_input_prediction="log-probabilities",
         compare_notes={"always": "Keras clips both inputs to [1e-7, 1]; PyTorch 'mean' divides by N*C "

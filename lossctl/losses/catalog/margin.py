@@ -53,6 +53,7 @@ SPECS: tuple[LossSpec, ...] = (
     ),
     LossSpec(
         name="categorical_hinge",
+        binary_alternative="hinge",
         index_alternative="multi_margin",
         func="margin:categorical_hinge",
         family="margin",
@@ -115,6 +116,7 @@ SPECS: tuple[LossSpec, ...] = (
     ),
     LossSpec(
         name="multilabel_soft_margin",
+        probability_form={"dense": "binary_crossentropy"},
         func="margin:multilabel_soft_margin",
         family="margin",
         task="multi-label",
