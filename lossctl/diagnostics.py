@@ -167,7 +167,6 @@ class Diagnostics:
 
     def _double_activation(self) -> None:
         comp = self.comp
-        spec = comp.spec
         c = comp.width or 1
         what = ("values in [0, 1], rows summing to 1" if c > 1 else "values in [0, 1]")
         activation = "softmax" if c > 1 else "sigmoid"

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-import lossctl.cli as cli
 from lossctl.cli import app
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-import lossctl.cli as cli
 from lossctl.cli import app
 from lossctl.losses import registry
 
