@@ -6,8 +6,9 @@ the sum over elements, and the notes each registry entry carries.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from lossctl.losses.spec import LossSpec
 

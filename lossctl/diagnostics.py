@@ -17,8 +17,9 @@ Warnings become errors with ``--strict`` (the CLI's policy).
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -1,8 +1,10 @@
 """One-hot encoding: integer/string labels -> one-hot (or multi-hot) rows, block by block.
 
 Everything here is plain numpy and works on row *blocks*, so a file larger than memory can be
-streamed through it (:class:`OneHotEncoder`); :func:`onehot` wraps the block API for whole
-arrays. The way back (one-hot rows -> labels) is :mod:`lossctl.decoding`.
+streamed through it (:class:`OneHotEncoder`); rows of more classes than a block holds are made
+in column pieces (:meth:`OneHotEncoder.transform_rows`: zeros with the row's ones, never the
+whole row); :func:`onehot` wraps the block API for whole arrays. The way back (one-hot rows
+-> labels) is :mod:`lossctl.decoding`.
 
 Unlike the framework utilities this module is strict where they are silent (see section 7 of the
 reference on label encodings): an out-of-range or negative label is an error, never a row of
@@ -28,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lossctl.errors import DataError, UsageError, note, opt
+from lossctl.io.source import WIDE_COLUMNS, NumberedNames
 from lossctl.labels import (
     Location,
     NotAnInteger,
@@ -85,10 +88,13 @@ class ClassSpace:
             )
 
     @property
-    def column_names(self) -> list[str]:
-        """The label each output column stands for (header of ``onehot --header``)."""
+    def column_names(self) -> Sequence[str]:
+        """The label each output column stands for (header of ``onehot --header``): a list, or
+        lazily numbered names beyond :data:`~lossctl.io.source.WIDE_COLUMNS` classes."""
         if self.names is not None:
             return list(self.names)
+        if self.num_classes > WIDE_COLUMNS:
+            return NumberedNames(self.num_classes, self.offset)
         return [str(self.offset + j) for j in range(self.num_classes)]
 
     def mapping(self) -> list[tuple[str, int]]:
@@ -385,35 +391,47 @@ class OneHotEncoder:
             )
         return ints - self.offset
 
-    def transform(self, data: np.ndarray, start: int = 0) -> np.ndarray:
-        """Convert one block of labels to (n, C) one-hot rows (int64 or float64)."""
+    def _encode(self, data: np.ndarray, start: int) -> tuple[np.ndarray, np.ndarray, int]:
+        """(row, column) of every label of a block, validated, and its number of rows; counts the
+        multi-label notes."""
         if self.space is None:
             raise RuntimeError("the classes are not known yet: call fit() or scan()/finish_scan()")
         rows, vals, n = extract(data, multi_label=self.multi_label, start=start,
                                  location=self.location)
         cols = self._columns(rows, vals, start)
-        c = self.space.num_classes
-        out = np.zeros((n, c), dtype=np.int64)
-        out[rows, cols] = 1
         if self.multi_label:
+            c = self.space.num_classes
             per_row = np.bincount(rows, minlength=n) if n else np.zeros(0, dtype=np.int64)
+            distinct = np.bincount(np.unique(rows.astype(np.int64) * c + cols) // c, minlength=n) \
+                if len(rows) else np.zeros(n, dtype=np.int64)
             empty = per_row == 0
             if empty.any():
                 self._empty_rows += int(empty.sum())
                 if self._first_empty is None:
                     self._first_empty = start + int(np.flatnonzero(empty)[0])
-            dup = per_row > out.sum(axis=1)
+            dup = per_row > distinct
             if dup.any():
                 self._dup_rows += int(dup.sum())
                 if self._first_dup is None:
                     self._first_dup = start + int(np.flatnonzero(dup)[0])
+        return rows, cols, n
+
+    def _values(self, out: np.ndarray) -> np.ndarray:
+        """0/1 int64 cells -> the output values (smoothed, or float)."""
         if self.smooth > 0:
             eps = self.smooth
-            denom = 2.0 if self.multi_label else float(c)
+            denom = 2.0 if self.multi_label else float(self.space.num_classes)  # type: ignore[union-attr]
             return out.astype(np.float64) * (1.0 - eps) + eps / denom
         if self.dtype == "float":
             return out.astype(np.float64)
         return out
+
+    def transform(self, data: np.ndarray, start: int = 0) -> np.ndarray:
+        """Convert one block of labels to (n, C) one-hot rows (int64 or float64)."""
+        rows, cols, n = self._encode(data, start)
+        out = np.zeros((n, self.space.num_classes), dtype=np.int64)  # type: ignore[union-attr]
+        out[rows, cols] = 1
+        return self._values(out)
 
     def transform_blocks(
         self, blocks: Iterable[tuple[np.ndarray, int]], *, max_cells: int = MAX_CHUNK_CELLS
@@ -421,7 +439,8 @@ class OneHotEncoder:
         """Convert ``(data, start)`` blocks, yielding ``(onehot_chunk, start)``.
 
         Blocks are cut so a chunk holds at most ``max_cells`` cells (many classes stay in
-        memory). Calls :meth:`finish` at the end.
+        memory), but at least one row: for more than ``max_cells`` classes use
+        :meth:`transform_rows`. Calls :meth:`finish` at the end.
         """
         assert self.space is not None
         step = max(1, max_cells // self.space.num_classes)
@@ -430,6 +449,38 @@ class OneHotEncoder:
             for i in range(0, len(arr), step):
                 yield self.transform(arr[i:i + step], start + i), start + i
         self.finish()
+
+    def transform_rows(
+        self, blocks: Iterable[tuple[np.ndarray, int]], *, max_cells: int = MAX_CHUNK_CELLS
+    ) -> Iterator[tuple[int, Iterator[np.ndarray]]]:
+        """Convert ``(data, start)`` blocks row by row, for rows wider than ``max_cells``:
+        yields ``(row, pieces)``, where ``pieces`` yields the row's values in 1-D column pieces
+        of at most ``max_cells`` (zeros with the row's ones, smoothed as :meth:`transform`
+        does), made when asked for; consume them before the next row. Calls :meth:`finish` at
+        the end.
+        """
+        assert self.space is not None
+        width = max(1, int(max_cells))
+        for data, start in blocks:
+            rows, cols, n = self._encode(as_2d(data), start)
+            order = np.lexsort((cols, rows))
+            rows, cols = rows[order], cols[order]
+            ends = np.searchsorted(rows, np.arange(n), side="right")
+            begin = 0
+            for r in range(n):
+                yield start + r, self._row_pieces(cols[begin:ends[r]], width)
+                begin = int(ends[r])
+        self.finish()
+
+    def _row_pieces(self, cols: np.ndarray, width: int) -> Iterator[np.ndarray]:
+        """One row's values in pieces of ``width`` columns (``cols``: its ones, sorted)."""
+        c = self.space.num_classes  # type: ignore[union-attr]
+        for a in range(0, c, width):
+            b = min(c, a + width)
+            out = np.zeros(b - a, dtype=np.int64)
+            lo, hi = np.searchsorted(cols, [a, b])
+            out[cols[lo:hi] - a] = 1
+            yield self._values(out)
 
     def finish(self) -> None:
         """Emit the closing notes (rows without labels, repeated labels); once."""

@@ -20,8 +20,9 @@ What the engine does, so the loss functions do not have to:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -39,6 +40,7 @@ from lossctl.validation import (
     dense_target,
     index_labels,
     sample_weights,
+    shown,
     text_error,
 )
 
@@ -225,6 +227,7 @@ class Computation:
             raise text_error(pred, ps, start, "prediction")
         n, c = pred.shape
         self._check_width(c, ps)
+        pred = self._cast(pred, ps, start)
         if c == 1 and spec.binary_alternative:
             renormalised = spec.keras_renormalises or spec.prediction == "logits"
             raise ShapeError(
@@ -234,7 +237,6 @@ class Computation:
                                "whatever the prediction" if renormalised else
                                "not a distribution over classes"),
                 source=ps.name, hint=f"use {spec.binary_alternative}")
-        pred = pred.astype(self.dtype, copy=False)
         check_finite(pred, ps, start, "prediction")
         true = as_2d(y_true, ts)
         if true.shape[0] != n:
@@ -415,8 +417,26 @@ class Computation:
             self.diagnostics.finish()
 
     # ------------------------------------------------------------------------- internals
-    def _track_extremes(self, shown: np.ndarray, valid: np.ndarray) -> None:
-        v = shown[valid] if not valid.all() else shown
+    def _cast(self, a: np.ndarray, inp: Input, start: int) -> np.ndarray:
+        """``a`` in the computation's dtype; a finite value float32 cannot hold is an error."""
+        if a.dtype == self.dtype:
+            return a
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = a.astype(self.dtype)
+        if self.dtype == np.float32 and a.dtype.kind == "f":
+            lost = np.isinf(out) & np.isfinite(a)
+            if lost.any():
+                i = int(np.argmax(lost.any(axis=1)))
+                v = a[i][lost[i]][0]
+                raise DataError(
+                    f"prediction {shown(v)} is beyond float32 (largest "
+                    f"{float(np.finfo(np.float32).max):.4g}), which {opt('dtype', 'float32')} "
+                    "computes in", **inp.where(start + i),
+                    hint=f"use {opt('dtype', 'float64')}", option="dtype")
+        return out
+
+    def _track_extremes(self, values: np.ndarray, valid: np.ndarray) -> None:
+        v = values[valid] if not valid.all() else values
         if not v.size:
             return
         with np.errstate(invalid="ignore"):
@@ -449,7 +469,7 @@ class Computation:
             bad = ~np.isin(target, (0, 1))
             i = int(np.argmax(bad.any(axis=1)))
             raise DataError(
-                f"label {target[i][bad[i]][0]:g} appears after rows of 0/1 labels that were "
+                f"label {shown(target[i][bad[i]][0])} appears after rows of 0/1 labels that were "
                 "converted to -1/+1",
                 **inp.where(start + i),
                 hint="use -1/+1 labels throughout (Keras converts 0/1 only when every label is 0/1)",

@@ -25,8 +25,9 @@ This module imports nothing heavy: it is loaded by ``lossctl --help``.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from enum import IntEnum
-from typing import Any, Callable
+from typing import Any
 
 __all__ = [
     "DataError",
@@ -188,14 +189,14 @@ class LossctlError(Exception):
                 text += "."
         return text
 
-    def with_source(self, source: str | None) -> "LossctlError":
+    def with_source(self, source: str | None) -> LossctlError:
         """Fill in the source if the raiser did not know it; returns self for ``raise``."""
         if self.source is None and source is not None:
             self.source = source
             self.args = (self.render(),)
         return self
 
-    def rename_option(self, old: str, new: str) -> "LossctlError":
+    def rename_option(self, old: str, new: str) -> LossctlError:
         """Make references to option ``old`` name ``new`` (a reader's ``cols`` is the
         pipeline's ``pred_cols``); returns self."""
         self.message = rename_option_refs(self.message, old, new)

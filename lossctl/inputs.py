@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from typing import IO, Any, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import IO, Any
 
 import numpy as np
 
@@ -39,9 +40,8 @@ def _is_source(value: Any) -> bool:
 def read_options(header: bool | None, delimiter: str | None, budget_bytes: int) -> ReadOptions:
     """Read options whose text chunks fit the memory budget (a chunk is parsed into about
     three times its size: the bytes, pyarrow's table, the numpy block)."""
-    usable = max(budget_bytes - budget.INTERPRETER, 8 * 2**20)
-    chunk = int(min(max(usable // 8, 256 * 2**10), 8 * 2**20))
-    return ReadOptions(header=header, delimiter=delimiter, chunk_bytes=chunk)
+    return ReadOptions(header=header, delimiter=delimiter,
+                       chunk_bytes=budget.chunk_bytes(budget_bytes))
 
 
 class ArraySource:
@@ -90,10 +90,10 @@ class ArraySource:
     def close(self) -> None:
         """Nothing to release."""
 
-    def __enter__(self) -> "ArraySource":
+    def __enter__(self) -> ArraySource:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 

@@ -1,19 +1,38 @@
 """``lossctl inspect``: what the files hold, whether they fit together, and which loss to run.
 
-:func:`inspect_arrays` takes the label and prediction arrays (and how the user named them on the
-command line) and returns an :class:`Inspection`: the detected encodings (from
-:mod:`lossctl.encoding`), the problems in the words of the framework errors users meet, and a
-ranked list of recommendations, each a complete ``lossctl compute`` command line, plus the
-conversion to run where converting the labels is the better fix. Plain data, no printing.
+:func:`inspect_inputs` opens the label and prediction sources (paths, ``-`` or arrays), streams
+their row blocks through :class:`lossctl.detection.LabelStats` and
+:class:`lossctl.detection.PredStats` in blocks sized from the memory budget (nothing is held
+whole), and returns an :class:`Inspection`: the detected encodings, the problems in the words
+of the framework errors users meet, and a ranked list of recommendations, each a complete
+``lossctl compute`` command line, plus the conversion to run where converting the labels is the
+better fix. Every command line carries the column, header and delimiter options the inputs were
+read with, so it runs as printed. :func:`inspect_arrays` does the same for two arrays already in
+memory. Plain data, no printing.
 """
 from __future__ import annotations
 
+import contextlib
 import shlex
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Sequence
+from typing import IO, Any
 
-from lossctl import mismatch
-from lossctl.detection import LabelInfo, PredInfo, describe_labels, describe_predictions
+import numpy as np
+
+from lossctl import budget, inputs, mismatch
+from lossctl.detection import (
+    LabelInfo,
+    LabelStats,
+    PredInfo,
+    PredStats,
+    describe_label_stream,
+    describe_labels,
+    describe_predictions,
+)
+from lossctl.errors import UsageError, opt
+
+__all__ = ["Inspection", "Invocation", "Recommendation", "inspect_arrays", "inspect_inputs"]
 
 
 @dataclass
@@ -38,36 +57,177 @@ class Inspection:
         return asdict(self)
 
 
+#: Delimiters as the command line spells them best (every one of these is accepted).
+_DELIMITER_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", " ": "space"}
+
+
 @dataclass
 class Invocation:
-    """How the user named the inputs, to build command lines that run as they are."""
+    """How the user named the inputs, to build command lines that run as they are.
+
+    Attributes:
+        true_path, pred_path: the inputs as given (``pred_path`` None: the same file).
+        true_cols, pred_cols: the column SPECs given.
+        pred_header: names of the selected prediction columns (a file with a header).
+        header: the input header option, when the user gave it.
+        delimiter: the input delimiter, when the user gave it.
+        true_named: the selected label columns have header names other than 0..k-1.
+    """
 
     true_path: str
     pred_path: str | None = None
     true_cols: str | None = None
     pred_cols: str | None = None
-    pred_header: Sequence[str] | None = None  # names of the selected prediction columns
+    pred_header: Sequence[str] | None = None
+    header: bool | None = None
+    delimiter: str | None = None
+    true_named: bool = False
+
+    def _delimiter(self) -> list[str]:
+        if self.delimiter is None:
+            return []
+        return ["--delimiter", _DELIMITER_NAMES.get(self.delimiter, self.delimiter)]
 
     def compute(self, loss: str, *extra: str) -> str:
         parts = ["lossctl", "compute", loss, self.true_path]
-        if self.pred_path and self.pred_path != self.true_path:
+        if self.pred_path:
             parts.append(self.pred_path)
         if self.true_cols:
             parts += ["--true-cols", self.true_cols]
         if self.pred_cols:
             parts += ["--pred-cols", self.pred_cols]
+        if self.header is not None:
+            parts.append("--header" if self.header else "--no-header")
+        parts += self._delimiter()
         parts += list(extra)
         return " ".join(shlex.quote(p) for p in parts)
 
+    def convert(self, command: str, *args: str, output: str) -> str:
+        """``lossctl onehot|sparse`` on the label columns, redirected to ``output``."""
+        parts = ["lossctl", command, self.true_path, *args]
+        if self.true_cols:
+            parts += ["--cols", self.true_cols]
+        if self.header is not None:  # the converters' --header writes the output's
+            parts.append("--input-header" if self.header else "--no-input-header")
+        parts += self._delimiter()
+        if command == "sparse" and self.true_named:
+            parts.append("--numbers")  # class indices, not the header's names
+        return " ".join(shlex.quote(p) for p in parts) + " > " + output
+
+
+# ------------------------------------------------------------------------------ streaming
+def _blocks(src: Any, sel: Sequence[int]):
+    """A new pass over the selected columns of ``src`` each time it is called."""
+    return lambda: src.blocks(sel)
+
+
+def _size_blocks(src: Any, columns: int, size: int) -> None:
+    inputs.set_block_rows((src,), budget.block_rows(size, 8 * max(columns, 1)))
+
+
+def _numeric(part: np.ndarray) -> np.ndarray:
+    """A part of a text block as numbers when every cell is one (the other columns of the
+    block made it text), else as it is."""
+    if part.dtype.kind not in "US":
+        return part
+    try:
+        return part.astype(np.float64)
+    except ValueError:
+        return part
+
+
+def _one_pass(t: Any, tsel: list[int], psel: list[int], size: int) -> tuple[LabelInfo, PredInfo]:
+    """Labels and predictions of one source that can be read only once (standard input)."""
+    _size_blocks(t, len(tsel) + len(psel), size)
+    ls, ps = LabelStats(), PredStats()
+    k = len(tsel)
+    for b in t.blocks(list(tsel) + list(psel)):
+        both = b if isinstance(b, np.ndarray) else b.data
+        ls.feed(_numeric(both[:, :k]))
+        ps.feed(_numeric(both[:, k:]))
+    return ls.info(), ps.info()
+
+
+def _name(value: Any, placeholder: str) -> str:
+    return value if isinstance(value, str) else placeholder
+
+
+def inspect_inputs(
+    y_true: Any,
+    y_pred: Any = None,
+    *,
+    true_cols: str | None = None,
+    pred_cols: str | None = None,
+    header: bool | None = None,
+    delimiter: str | None = None,
+    memory_limit: str | int = budget.DEFAULT,
+    stdin: IO[bytes] | None = None,
+) -> Inspection:
+    """Describe two inputs (or the labels alone) and recommend losses, streaming their rows.
+
+    Args:
+        y_true, y_pred: paths (``file.npz:key``, ``-``) or arrays. ``y_pred=None`` with
+            ``pred_cols``: both from ``y_true``; without: the labels alone.
+        true_cols, pred_cols: column SPECs.
+        header, delimiter: how to read text inputs (None: detected).
+        memory_limit: the budget the blocks are sized from (``"256M"``).
+        stdin: the binary stream read for ``-``.
+    """
+    size = budget.parse_size(memory_limit)
+    if isinstance(y_true, str) and y_true == "-" and isinstance(y_pred, str) and y_pred == "-":
+        raise UsageError(f"{opt('y_true')} and {opt('y_pred')} cannot both be standard input")
+    ro = inputs.read_options(header, delimiter, size)
+    same = y_pred is None and pred_cols is not None
+    pi = pred_header = None
+    with contextlib.ExitStack() as stack:
+        t = stack.enter_context(inputs.open_input(y_true, "y_true", ro, stdin))
+        tsel = inputs.select(t, true_cols, "true_cols")
+        # header names other than 0..k-1 on the label columns: sparse would write them
+        true_named = t.has_header and any(t.columns[i] != str(j) for j, i in enumerate(tsel))
+        if same and t.single_pass:
+            psel = inputs.select(t, pred_cols, "pred_cols")
+            li, pi = _one_pass(t, tsel, psel, size)
+            p = t
+        else:
+            _size_blocks(t, len(tsel), size)
+            li = describe_label_stream(_blocks(t, tsel), again=not t.single_pass)
+            p = None
+            if y_pred is not None or same:
+                p = t if same else stack.enter_context(
+                    inputs.open_input(y_pred, "y_pred", ro, stdin))
+                psel = inputs.select(p, pred_cols, "pred_cols")
+                _size_blocks(p, len(psel), size)
+                ps = PredStats()
+                for b in _blocks(p, psel)():
+                    ps.feed(b)
+                pi = ps.info()
+        if p is not None and p.has_header and li.encoding == "string":  # matched by name
+            pred_header = [p.columns[i] for i in psel]
+    how = Invocation(_name(y_true, "Y_TRUE"),
+                     None if y_pred is None else _name(y_pred, "Y_PRED"), true_cols, pred_cols,
+                     pred_header, header=header, delimiter=ro.delimiter, true_named=true_named)
+    return _inspect(li, pi, how)
+
 
 def inspect_arrays(y_true: Any, y_pred: Any | None, how: Invocation) -> Inspection:
-    """Describe the arrays and recommend losses. See the module docstring."""
+    """Describe two arrays in memory and recommend losses. See the module docstring."""
     li = describe_labels(y_true)
     pi = describe_predictions(y_pred) if y_pred is not None else None
+    return _inspect(li, pi, how)
+
+
+def _inspect(li: LabelInfo, pi: PredInfo | None, how: Invocation) -> Inspection:
     ins = Inspection(y_true=asdict(li), y_pred=asdict(pi) if pi else None, fits=True)
     classy = li.encoding in ("index", "index_offset", "binary", "onehot", "multihot", "string", "signed")
-    if classy and li.counts and len(li.counts) > 1 and min(li.counts) > 0:
+    if classy and li.counts and len(li.counts) > 1 and min(li.counts) > 0 \
+            and not li.classes_truncated:
         ins.imbalance = max(li.counts) / min(li.counts)
+    if li.classes_truncated and li.encoding != "string":
+        ins.notes.append(f"y_true holds more than {len(li.classes)} distinct label values: its "
+                         "classes and counts show the smallest of them; so many values are "
+                         "rarely class labels")
+    elif li.classes_truncated and pi is None:
+        ins.notes.append(f"y_true: {li.reason}")
     if pi is None:
         _label_only(li, how, ins)
         return ins
@@ -87,21 +247,22 @@ def inspect_arrays(y_true: Any, y_pred: Any | None, how: Invocation) -> Inspecti
     return ins
 
 
+def _onehot(how: Invocation, c: int, offset: int, why: str) -> Recommendation:
+    args = ["-n", str(c)] + (["--offset", str(offset)] if offset else [])
+    return Recommendation("onehot", how.convert("onehot", *args, output="onehot.csv"), why)
+
+
+def _sparse(how: Invocation) -> Recommendation:
+    return Recommendation("sparse", how.convert("sparse", output="labels.csv"),
+                          "class indices for sparse_categorical_crossentropy")
+
+
 def _label_only(li: LabelInfo, how: Invocation, ins: Inspection) -> None:
     if li.encoding in ("index", "index_offset") and li.num_classes:
-        args = ["-n", str(li.num_classes)]
-        if li.offset:
-            args += ["--offset", str(li.offset)]
-        ins.conversions.append(Recommendation(
-            "onehot",
-            " ".join(["lossctl", "onehot", shlex.quote(how.true_path), *args, ">", "onehot.csv"]),
-            "one-hot labels for categorical_crossentropy",
-        ))
+        ins.conversions.append(_onehot(how, li.num_classes, li.offset,
+                                       "one-hot labels for categorical_crossentropy"))
     elif li.encoding == "onehot":
-        ins.conversions.append(Recommendation(
-            "sparse", f"lossctl sparse {shlex.quote(how.true_path)} > labels.csv",
-            "class indices for sparse_categorical_crossentropy",
-        ))
+        ins.conversions.append(_sparse(how))
 
 
 class _Ctx:
@@ -144,6 +305,10 @@ def _recommend(li: LabelInfo, pi: PredInfo, how: Invocation, ins: Inspection) ->
 def _string(ctx: _Ctx) -> None:
     li = ctx.li
     names = list(ctx.how.pred_header or [])
+    if li.classes_truncated:  # more distinct values than are counted, or rows uncounted
+        ctx.problem(f"y_true: {li.reason}; its classes cannot all be matched to the prediction "
+                    "columns")
+        return
     missing = [x for x in li.classes if x not in names]
     if not names or missing:
         shown = ", ".join(map(str, missing[:5])) if names else ", ".join(map(str, li.classes[:5]))
@@ -184,8 +349,9 @@ def _index_offset(ctx: _Ctx, lo: int, hi: int) -> int | None:
 
 def _index(ctx: _Ctx) -> None:
     li, c, ins = ctx.li, ctx.c, ctx.ins
-    hi = max(li.classes) if li.classes else 0
-    lo = min(li.classes) if li.classes else 0
+    # classes are sorted and, when cut, the smallest: the first is the least label
+    lo = li.classes[0] if li.classes else 0
+    hi = li.offset + li.num_classes - 1 if li.num_classes else 0
     if c == 1:
         if ctx.pi.kind in ("real", "logits") and len(li.classes) > 2:
             ins.imbalance = None
@@ -214,10 +380,8 @@ def _index(ctx: _Ctx) -> None:
             why += " (rows do not all sum to 1: Keras renormalises them)"
         ctx.add("sparse_categorical_crossentropy", why, *extra)
         ctx.add("categorical_generalized_cross_entropy", "robust to noisy labels", *extra)
-    args = ["-n", str(c)] + (["--offset", str(offset)] if offset else [])
-    ins.conversions.append(Recommendation(
-        "onehot",
-        " ".join(["lossctl", "onehot", shlex.quote(ctx.how.true_path), *args, ">", "onehot.csv"]),
+    ins.conversions.append(_onehot(
+        ctx.how, c, offset,
         "for categorical_crossentropy, which needs one-hot labels (with these labels it "
         f"would fail with 'Shapes (N, 1) and (N, {c}) are incompatible')",
     ))
@@ -241,10 +405,7 @@ def _dense(ctx: _Ctx) -> None:
         if enc == "soft":
             ctx.add("kl_divergence", "soft targets: the divergence is 0 when the rows match")
     if enc == "onehot":
-        ctx.ins.conversions.append(Recommendation(
-            "sparse", f"lossctl sparse {shlex.quote(ctx.how.true_path)} > labels.csv",
-            "class indices for sparse_categorical_crossentropy",
-        ))
+        ctx.ins.conversions.append(_sparse(ctx.how))
 
 
 def _binary(ctx: _Ctx) -> None:

@@ -14,14 +14,15 @@ from collections.abc import Callable
 import numpy as np
 
 from lossctl.errors import DataError, ShapeError, opt
+from lossctl.io.cells import cell_class
 
 __all__ = [
     "INT_RE",
     "MAX_EXACT_FLOAT",
-    "default_location",
     "Location",
     "NotAnInteger",
     "as_2d",
+    "default_location",
     "extract",
     "fmt",
     "is_text",
@@ -182,7 +183,7 @@ def numeric_to_int(
     return v.astype(np.int64)
 
 
-INT_RE = re.compile(r"[+-]?\d+")
+INT_RE = re.compile(r"[+-]?[0-9]+")
 
 
 def tokens_to_int(
@@ -200,9 +201,9 @@ def tokens_to_int(
         if INT_RE.fullmatch(tok) and -(2**63) <= int(tok) < 2**63:
             out[j] = int(tok)
             continue
-        try:  # beyond int64 too: float() makes it huge or inf, refused below as too large
+        if cell_class(tok.strip()) == "float":  # also beyond int64: refused below as too large
             floats[j] = float(tok)
-        except ValueError:
+        else:  # (not float(): Python's also reads 1_000 and other scripts' digits)
             text.append(j)
     if text:  # any non-number makes these string labels: report the first one in row order
         first = {j: int(np.flatnonzero(inverse == j)[0]) for j in text}

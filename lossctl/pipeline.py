@@ -22,8 +22,9 @@ import contextlib
 import dataclasses
 import math
 import os
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any, Callable, Iterator, Sequence
+from typing import IO, Any
 
 import numpy as np
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from lossctl.errors import DataError, opt
 from lossctl.losses.spec import LossSpec
-from lossctl.validation import Input
+from lossctl.validation import Input, shown
 
 __all__ = ["EPS", "PROB_TOLERANCE", "check_domain", "predicted", "probability_rows", "row_stats"]
 
@@ -57,7 +57,7 @@ def _not_probabilities(pred: np.ndarray, far: np.ndarray, inp: Input, start: int
                 "scores rather than logits: divide each row by its sum")
         if spec.keras_renormalises and convention == "torch":
             hint += f" (Keras renormalises such rows: {opt('convention', 'keras')})"
-    return DataError(f"prediction {v:g} is not a probability (outside [0, 1])",
+    return DataError(f"prediction {shown(v)} is not a probability (outside [0, 1])",
                      **inp.where(start + i), hint=hint)
 
 
@@ -120,7 +120,7 @@ def check_domain(pred: np.ndarray, inp: Input, start: int, *, spec: LossSpec,
         if pos.any():
             i = int(np.argmax(pos.any(axis=1)))
             raise DataError(
-                f"prediction {pred[i][pos[i]][0]:g} is not a log-probability (> 0)",
+                f"prediction {shown(pred[i][pos[i]][0])} is not a log-probability (> 0)",
                 **inp.where(start + i),
                 hint="give log_softmax outputs; for logits use cross_entropy, for "
                 "probabilities sparse_categorical_crossentropy",

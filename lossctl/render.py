@@ -26,16 +26,16 @@ __all__ = [
     "TaskProgress",
     "build_table",
     "compare",
-    "inspection",
-    "loss_list",
-    "markdown",
-    "report",
-    "table_renderer",
     "format_cell",
+    "inspection",
     "is_number",
+    "loss_list",
     "make_console",
+    "markdown",
     "progress",
+    "report",
     "table",
+    "table_renderer",
 ]
 
 
@@ -84,6 +84,7 @@ def build_table(
     title: str | None = None,
     precision: int = 6,
     show_header: bool = True,
+    gap: int | None = None,
 ) -> Table:
     """A rich table of rows: numeric columns right-aligned and rounded, text left-aligned.
 
@@ -98,6 +99,7 @@ def build_table(
         title: shown above the table.
         precision: significant digits for float cells (see :func:`format_cell`).
         show_header: print the headings.
+        gap: a row of ``⋮`` before row ``gap`` (where a preview left rows out).
 
     Returns:
         The table.
@@ -123,9 +125,38 @@ def build_table(
         justify = "right" if num else "left"
         # fold, never "…": a table too wide for the terminal wraps cells instead of hiding digits
         result.add_column(Text(str(name), justify=justify), justify=justify, overflow="fold")
-    for row in rows:
+    for i, row in enumerate(rows):
+        if i == gap:
+            result.add_row(*(Text("⋮", justify="center") for _ in range(ncols)), style="dim")
         result.add_row(*(Text(format_cell(v, precision)) for v in row))
+    if gap is not None and gap >= len(rows):
+        result.add_row(*(Text("⋮", justify="center") for _ in range(ncols)), style="dim")
     return result
+
+
+def _column_groups(columns: Sequence[str], rows: Sequence[Sequence[Any]], precision: int,
+                   width: int, keep_first: bool) -> list[list[int]]:
+    """Columns split into groups whose tables fit ``width`` (no value is ever hidden); with
+    ``keep_first``, the first column (row numbers) starts every group."""
+    need = [len(str(c)) for c in columns]
+    for row in rows:
+        for j, v in enumerate(row):
+            need[j] = max(need[j], len(format_cell(v, precision)))
+    need = [n + 3 for n in need]  # padding and a border
+    first = [0] if keep_first else []
+    budget = width - 1 - (need[0] if keep_first else 0)
+    groups: list[list[int]] = []
+    current: list[int] = []
+    used = 0
+    for j in range(1 if keep_first else 0, len(columns)):
+        if current and used + need[j] > budget:
+            groups.append(first + current)
+            current, used = [], 0
+        current.append(j)
+        used += need[j]
+    if current or not groups:
+        groups.append(first + current)
+    return groups
 
 
 def table(
@@ -136,8 +167,13 @@ def table(
     precision: int = 6,
     console: Console,
     show_header: bool = True,
+    caption: str | None = None,
+    gap: int | None = None,
 ) -> None:
     """Print rows as a table on ``console`` (see :func:`build_table`).
+
+    A table wider than the console is printed as several tables of consecutive columns (each
+    with the row numbers when the first column is ``#``), so no cell is ever cut or blanked.
 
     Args:
         columns: headings, one per column.
@@ -146,10 +182,24 @@ def table(
         precision: significant digits for float cells.
         console: where to print (:func:`make_console`).
         show_header: print the headings.
+        caption: printed below (a preview says how many rows there are).
+        gap: where rows were left out of a preview: a row of ``⋮`` there.
     """
-    console.print(
-        build_table(columns, rows, title=title, precision=precision, show_header=show_header)
-    )
+    rows = [list(r) for r in rows]
+    keep_first = bool(columns) and columns[0] == "#"
+    groups = _column_groups(columns, rows, precision, console.width, keep_first)
+    for k, group in enumerate(groups):
+        cols = [columns[j] for j in group]
+        part = [[r[j] for j in group] for r in rows]
+        name = title
+        if len(groups) > 1:
+            shown = [columns[j] for j in group if not (keep_first and j == 0)]
+            span = f"columns {shown[0]} to {shown[-1]}" if shown else ""
+            name = f"{title}: {span}" if title else span
+        console.print(build_table(cols, part, title=name, precision=precision,
+                                  show_header=show_header, gap=gap))
+    if caption:
+        console.print(Text(caption, style="dim"))
 
 
 class TaskProgress(Progress):
@@ -168,7 +218,7 @@ class TaskProgress(Progress):
         self.advance(self.task_id, advance)
 
 
-def _RateColumn() -> Any:  # noqa: N802 - a column factory, named like the rich columns
+def _RateColumn() -> Any:
     from rich.progress import ProgressColumn
 
     class RateColumn(ProgressColumn):
@@ -222,7 +272,12 @@ def progress(
     """
     if console.file is sys.stdout or console.file is sys.__stdout__:
         raise ValueError("progress bars go to the stderr console, never to stdout")
-    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
     return TaskProgress(
         TextColumn("{task.description}"),
@@ -414,16 +469,18 @@ def loss_list(rows: Sequence[Sequence[str]], *, console: Console, title: str) ->
 # --- the renderer of ``--format table`` (injected into lossctl.out's table writer) --------------
 
 
-def table_renderer(no_color: bool = False) -> Any:
+def table_renderer(no_color: bool = False, flag: Any = None) -> Any:
     """A table renderer for :func:`lossctl.out.open_sink` (``renderer=``): a rich :func:`table`.
 
     The library's table writer never imports rich; the CLI hands it this renderer. The renderer
     is called at close as ``renderer(columns, rows, *, title, precision, show_header, file,
-    plain)``: ``plain=True`` (a file output) draws plain text whatever ``FORCE_COLOR`` says, no
-    wrapping; otherwise the console honours ``no_color`` (``--no-color``) and ``NO_COLOR``.
+    plain)`` (a preview adds ``caption`` and ``gap``): ``plain=True`` (a file output) draws plain
+    text whatever ``FORCE_COLOR`` says, no wrapping; otherwise the console honours ``no_color``
+    (``--no-color``) and ``NO_COLOR``.
 
     Args:
         no_color: no colour on standard output.
+        flag: how option references in a caption are spelled (the CLI's flags).
 
     Returns:
         The renderer.
@@ -438,14 +495,19 @@ def table_renderer(no_color: bool = False) -> Any:
         show_header: bool = True,
         file: Any = None,
         plain: bool = False,
+        caption: str | None = None,
+        gap: int | None = None,
     ) -> None:
+        from lossctl.errors import render_options
+
         if plain:  # a file: plain text whatever FORCE_COLOR says, no wrapping
             console = make_console(file=file, no_color=True, width=100_000, force_terminal=False)
         else:
             console = make_console(file=file, no_color=no_color)
         table(
             columns, rows, title=title, precision=precision, console=console,
-            show_header=show_header,
+            show_header=show_header, gap=gap,
+            caption=render_options(caption, flag) if caption else None,
         )
 
     return renderer

@@ -13,8 +13,9 @@ rendered by :mod:`lossctl.render`). No rich here.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 

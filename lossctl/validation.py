@@ -9,8 +9,9 @@ how to locate a row there) and options through :func:`lossctl.errors.opt`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -24,6 +25,7 @@ __all__ = [
     "dense_target",
     "index_labels",
     "sample_weights",
+    "shown",
     "text_error",
     "whole_labels",
 ]
@@ -53,6 +55,18 @@ class Input:
     def label(self) -> str:
         """How messages refer to it: the source name, or the role for arrays."""
         return self.name or self.role
+
+
+def shown(v: Any) -> str:
+    """A value as a message shows it: exactly (2.9999999999 is not rounded to 3), whole numbers
+    without a fraction (2.0 -> 2)."""
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return str(v)
+    if f.is_integer() and abs(f) < 2**63:
+        return str(int(f))
+    return repr(f)
 
 
 def as_2d(a: Any, inp: Input) -> np.ndarray:
@@ -139,13 +153,13 @@ def whole_labels(a: np.ndarray, inp: Input, start: int) -> np.ndarray:
         i = _first_row(frac)
         v = flat[i][frac.reshape(a.shape[0], -1)[i]][0]
         raise DataError(
-            f"label {v:g} is not a whole number",
+            f"label {shown(v)} is not a whole number",
             **inp.where(start + i),
             hint="class labels must be integers (Keras would truncate it, PyTorch refuses it)",
         )
     if np.abs(a).max(initial=0) > 2**53:
         i = _first_row(np.abs(a) > 2**53)
-        raise DataError(f"label {flat[i][0]:g} is too large to be a class index",
+        raise DataError(f"label {shown(flat[i][0])} is too large to be a class index",
                         **inp.where(start + i), hint=too_large)
     return a.astype(np.int64)
 
@@ -153,6 +167,7 @@ def whole_labels(a: np.ndarray, inp: Input, start: int) -> np.ndarray:
 def _string_labels(col: np.ndarray, classes: Sequence[str] | None, inp: Input,
                    start: int) -> np.ndarray:
     if not classes:
+        _mostly_numbers(col, inp, start)
         raise DataError(
             "labels are strings but the class names are unknown",
             source=inp.name,
@@ -171,6 +186,23 @@ def _string_labels(col: np.ndarray, classes: Sequence[str] | None, inp: Input,
             )
         out[i] = lookup[s]
     return out
+
+
+def _mostly_numbers(col: np.ndarray, inp: Input, start: int) -> None:
+    """Labels that are numbers but for some cells (``1_000``, ``3 ``x``) are a bad cell, not
+    string labels: the error names the first such cell."""
+    from lossctl.io.cells import cell_class
+
+    uniq, first = np.unique(np.char.strip(col.astype(str)), return_index=True)
+    numeric = np.array([cell_class(u) in ("int", "float") for u in uniq.tolist()])
+    if not numeric.any() or numeric.all():
+        return
+    j = int(np.argmin(np.where(numeric, len(col), first)))
+    raise DataError(
+        f"label {str(uniq[j])!r} is not a number, but the other labels are",
+        **inp.where(start + int(first[j])),
+        hint="fix this cell (digit grouping such as 1_000 or 1,000 is not read as a number)",
+    )
 
 
 def _index_shape_error(spec: LossSpec, true: np.ndarray, c: int, inp: Input) -> ShapeError:
@@ -304,7 +336,7 @@ def dense_target(
             if spec.target == "binary" and c == 1 and v == int(v) and v > 1:
                 hint = ("several classes in one column are class indices: use "
                         "sparse_categorical_crossentropy")
-            raise DataError(f"label {v:g} is outside [0, 1]", **inp.where(start + i), hint=hint)
+            raise DataError(f"label {shown(v)} is outside [0, 1]", **inp.where(start + i), hint=hint)
     return t
 
 
@@ -322,6 +354,6 @@ def sample_weights(sw: Any, n: int, inp: Input, start: int) -> np.ndarray:
     bad = ~np.isfinite(w) | (w < 0)
     if bad.any():
         i = int(np.argmax(bad))
-        raise DataError(f"sample weight {w[i]:g} is not a finite non-negative number",
+        raise DataError(f"sample weight {shown(w[i])} is not a finite non-negative number",
                         **inp.where(start + i), hint="weights must be 0 or more")
     return w

@@ -17,7 +17,7 @@ os.environ["COLUMNS"] = "200"
 os.environ.pop("FORCE_COLOR", None)
 os.environ.pop("LOSSCTL_DEBUG", None)
 
-import pytest  # noqa: E402
+import pytest
 
 #: The repository root (``python -m lossctl`` subprocesses run from here).
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,7 +89,7 @@ def python():
 # is deterministic on any machine: no deadline (a loaded CI machine is slow), derandomised
 # examples, no example database. HYPOTHESIS_PROFILE=thorough (max_examples=2000) for a long run
 # by hand; HYPOTHESIS_PROFILE=dev for hypothesis' own randomised defaults.
-from hypothesis import settings as _hyp_settings  # noqa: E402
+from hypothesis import settings as _hyp_settings
 
 _hyp_settings.register_profile("ci", deadline=None, derandomize=True, database=None,
                                print_blob=True)
@@ -115,3 +115,35 @@ def cli_built_once(monkeypatch):
     if _COMMAND is None:
         _COMMAND = typer.main.get_command(app)
     monkeypatch.setattr(typer.testing, "_get_command", lambda _app: _COMMAND)
+
+
+#: Forks, execs argv[2:], waits with os.wait4 and writes the child's ru_maxrss (KB) to argv[1].
+_LAUNCHER = (
+    "import os, sys\n"
+    "pid = os.fork()\n"
+    "if pid == 0:\n"
+    "    try:\n"
+    "        os.execvp(sys.argv[2], sys.argv[2:])\n"
+    "    finally:\n"
+    "        os._exit(127)\n"
+    "_, st, ru = os.wait4(pid, 0)\n"
+    "open(sys.argv[1], 'w').write(str(ru.ru_maxrss))\n"
+    "sys.exit(os.waitstatus_to_exitcode(st) % 256)\n"
+)
+
+
+def peak_rss(args, *, tmp_path: Path, stdin=None, timeout: float = 300):
+    """Run ``python -m lossctl *args`` as its own process: (CompletedProcess, peak RSS in KB).
+
+    The peak is that process's own high-water mark, from ``os.wait4`` in a small launcher that
+    forks and execs it: not ``ru_maxrss`` of a child of pytest, which on Linux starts from the
+    high-water mark of the process it was forked from (this one, with its generated arrays).
+    """
+    import subprocess
+
+    report = tmp_path / f"rss-{os.getpid()}-{len(list(tmp_path.glob('rss-*')))}.txt"
+    cmd = [sys.executable, "-c", _LAUNCHER, str(report), sys.executable, "-m", "lossctl",
+           *map(str, args)]
+    proc = subprocess.run(cmd, stdin=stdin, capture_output=True, env=subprocess_env(),
+                          cwd=tmp_path, timeout=timeout)
+    return proc, int(report.read_text())

@@ -31,11 +31,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import subprocess_env
 
 pa = pytest.importorskip("pyarrow")
-import pyarrow.parquet as pq  # noqa: E402
+import pyarrow.parquet as pq
 
 
 @pytest.fixture(autouse=True)
@@ -172,7 +171,7 @@ CASES: list[Case] = [
       phrases=("y.npy", "truncated")),
     C("truncated-npy-header", "compute", "scce", "y.npy", "p3.csv",
       files={"y.npy": npy(np.array([0, 1, 2]))[:30], **P},
-      phrases=("y.npy", "corrupt NPY header", "numpy.save")),
+      phrases=("y.npy", "truncated NPY file", "ends inside the header", "written completely")),
     C("object-npy-compute", "compute", "scce", "y.npy", "p3.csv",
       files={"y.npy": npy(np.array([0, {"a": 1}, 2], dtype=object), allow_pickle=True), **P},
       phrases=("y.npy", "refused", "pickle", "astype")),
@@ -356,7 +355,18 @@ CASES: list[Case] = [
       phrases=("y.csv, line 2", "too large to be an exact integer")),
     C("int-of-400-digits-compute", "compute", "scce", "y.csv", "p3.csv",
       files={"y.csv": lines("0", "1", "1" + "0" * 400), **P},
-      phrases=("y.csv, line 3", "too large to be a class index")),
+      phrases=("y.csv, line 3", "beyond the float64 range")),
+    C("label-1e400-compute", "compute", "scce", "y.csv", "p3.csv",
+      files={"y.csv": lines("0", "1e400", "1"), **P},
+      phrases=("y.csv, line 2", "'1e400' in column '1' is beyond the float64 range")),
+    C("label-1e400-onehot", "onehot", "y.csv", files={"y.csv": lines("0", "1e400", "1")},
+      phrases=("y.csv, line 2", "'1e400'", "beyond the float64 range")),
+    C("prediction-1e400", "compute", "scce", "y.csv", "p.csv",
+      files={"y.csv": lines("0", "1"), "p.csv": lines("0.5,0.5", "-1e400,0.5")},
+      phrases=("p.csv, line 2", "'-1e400' in column '1' is beyond the float64 range")),
+    C("label-digit-grouping-compute", "compute", "scce", "y.csv", "p3.csv",
+      files={"y.csv": lines("0", "1_000", "2"), **P},
+      phrases=("y.csv, line 2", "label '1_000' is not a number, but the other labels are")),
     C("huge-float-label-compute", "compute", "scce", "y.csv", "p3.csv",
       files={"y.csv": lines("0", "1e20", "1"), **P},
       phrases=("y.csv, line 2", "label 1e+20 is too large", "check the label column")),

@@ -15,9 +15,9 @@ from importlib.metadata import version
 
 import pytest
 import typer
+from conftest import ROOT, subprocess_env
 from typer.testing import CliRunner
 
-from conftest import ROOT, subprocess_env
 from lossctl import cli
 from lossctl.cli.boundary import lossctl_command
 from lossctl.cli.options import NoWarnOpt, QuietOpt, StrictOpt
@@ -333,7 +333,9 @@ def test_shell_pipe_into_head(big_labels):
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
-@pytest.mark.parametrize("sig, status", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+@pytest.mark.parametrize("sig, status", [
+    (signal.SIGTERM, 143), (signal.SIGINT, 130), (signal.SIGHUP, 129), (signal.SIGQUIT, 131),
+    (signal.SIGUSR1, 128 + signal.SIGUSR1), (signal.SIGUSR2, 128 + signal.SIGUSR2)])
 def test_signal_exits_cleanly_and_leaves_no_file(tmp_path, sig, status):
     out = tmp_path / "out.csv"
     proc = subprocess.Popen([sys.executable, "-m", "lossctl", "onehot", "-n", "3", "-o", str(out)],

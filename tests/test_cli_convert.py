@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 pa = pytest.importorskip("pyarrow")
-import pyarrow.feather as feather  # noqa: E402
-import pyarrow.parquet as pq  # noqa: E402
+import pyarrow.parquet as pq
+from pyarrow import feather
 
 
 def rows(text: str) -> list[list[str]]:
@@ -505,3 +505,69 @@ def test_multi_label_without_any_label_cannot_infer(invoke, tmp_path):
     res = invoke("onehot", tmp_path / "t.parquet", "--multi-label", "-o", tmp_path / "o.csv")
     assert_user_error(res, "no labels in the input", "-n/--num-classes")
     no_files_but(tmp_path, "t.parquet")
+
+
+# --- --memory-limit, rows wider than a block, 1-D labels ------------------------------------------
+
+
+def test_sparse_npy_output_is_one_dimensional(invoke, tmp_path):
+    out = tmp_path / "y.npy"
+    res = invoke("sparse", "-f", "npy", "-o", out, input="0,1,0\n1,0,0\n0,0,1\n")
+    assert res.exit_code == 0, res.stderr
+    y = np.load(out)
+    assert y.shape == (3,) and y.dtype == np.int64 and y.tolist() == [1, 0, 2]  # PyTorch targets
+    res = invoke("onehot", "-n", "3", "-o", tmp_path / "oh.npy", input="1\n2\n")
+    assert res.exit_code == 0 and np.load(tmp_path / "oh.npy").shape == (2, 3)  # onehot: 2-D
+
+
+@pytest.mark.parametrize("command", ["onehot", "sparse"])
+def test_memory_limit_option(invoke, write_text, command):
+    path = write_text("x.csv", "0,1\n1,0\n" if command == "sparse" else "1\n0\n")
+    extra = ["-n", "2"] if command == "onehot" else []
+    ok = invoke(command, path, *extra, "--memory-limit", "1G")
+    assert ok.exit_code == 0, ok.stderr
+    assert ok.stdout == ("1\n0\n" if command == "sparse" else "0,1\n1,0\n")
+    assert_user_error(invoke(command, path, *extra, "--memory-limit", "10M"),
+                      "--memory-limit 10M is too small", code=2)
+    assert_user_error(invoke(command, path, *extra, "--memory-limit", "lots"),
+                      "--memory-limit 'lots' is not a size", code=2)
+
+
+def test_onehot_rows_wider_than_a_block_are_written_in_pieces(invoke, write_text, tmp_path):
+    c = 300_000  # more than a block holds at 64M (budget.block_cells)
+    path = write_text("y.csv", "0\n299999\n7\n")
+    res = invoke("onehot", path, "-n", c, "--memory-limit", "64M", "-o", tmp_path / "oh.csv")
+    assert res.exit_code == 0, res.stderr
+    lines = (tmp_path / "oh.csv").read_text().splitlines()
+    assert len(lines) == 3 and all(len(x) == 2 * c - 1 for x in lines)
+    assert [x.index("1") // 2 for x in lines] == [0, c - 1, 7]
+    res = invoke("onehot", path, "-n", c, "--memory-limit", "64M", "-o", tmp_path / "oh.npy")
+    assert res.exit_code == 0, res.stderr
+    a = np.load(tmp_path / "oh.npy")
+    assert a.shape == (3, c) and a.sum() == 3 and a[1, c - 1] == a[2, 7] == 1
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl", "table"])
+def test_onehot_too_wide_for_json_names_the_formats_that_stream(invoke, write_text, tmp_path, fmt):
+    path = write_text("y.csv", "5\n")
+    res = invoke("onehot", path, "-n", "100000000", "-f", fmt, "--memory-limit", "64M",
+                 "-o", tmp_path / "oh.out")
+    assert_user_error(res, f"too wide for {fmt} output", "--format csv", "--format npy", code=2)
+    no_files_but(tmp_path, "y.csv")
+
+
+def test_sparse_rows_wider_than_a_block_are_decoded_in_pieces(invoke, write_text):
+    k = 200_000
+    row = ["0.5"] * k
+    rows = [row[:], row[:], row[:]]
+    rows[0][190_000] = "0.75"
+    rows[1][3] = "0.9"
+    rows[2][5] = rows[2][150_000] = "0.75"  # a tie across pieces: the first one, noted
+    header = ",".join(f"k{j}" for j in range(k))
+    path = write_text("scores.csv", header + "\n" + "\n".join(",".join(r) for r in rows) + "\n")
+    res = invoke("sparse", path, "--argmax", "--memory-limit", "64M")
+    assert res.exit_code == 0, res.stderr
+    assert res.stdout == "k190000\nk3\nk5\n"
+    assert "1 row had tied maxima" in res.stderr and "line 4" in res.stderr
+    res = invoke("sparse", path, "--argmax", "--numbers", "--memory-limit", "64M")
+    assert res.stdout == "190000\n3\n5\n"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv as csvmod
+import dataclasses
 import io
 import json
 import shlex
@@ -70,11 +71,43 @@ def test_every_loss_has_explain_text(spec):
 
 
 @pytest.mark.parametrize("spec", registry.SPECS, ids=lambda s: s.name)
-def test_explain_example_runs(spec, monkeypatch):
-    monkeypatch.chdir(ROOT)  # the examples use samples/... paths, as the README does
+def test_registry_example_runs_in_a_checkout(spec, monkeypatch):
+    monkeypatch.chdir(ROOT)  # the registry's examples use samples/... paths, as the README does
     r = run_line(spec.example)
     assert r.exit_code == 0, f"{spec.example}\n{r.stderr}"
     assert np.isfinite(float(r.stdout.strip().splitlines()[0].split(",")[-1]))
+
+
+@pytest.mark.parametrize("spec", registry.SPECS, ids=lambda s: s.name)
+def test_explain_example_runs_from_any_folder(spec, tmp_path):
+    """The example `explain` prints is a shell command that needs no file: run it as printed,
+    through a shell, in an empty folder."""
+    import subprocess
+    import sys
+
+    from conftest import subprocess_env
+
+    info = json.loads(run("explain", spec.name, "-f", "json").stdout)
+    cmd = info["example"]
+    assert cmd.startswith("printf ") and "samples/" not in cmd
+    text = run("explain", spec.name).stdout
+    assert "    " + cmd in text
+    shell = cmd.replace("| lossctl ", f"| {sys.executable} -m lossctl ")
+    proc = subprocess.run(["bash", "-c", shell], cwd=tmp_path, capture_output=True, text=True,
+                          env=subprocess_env(), timeout=60)
+    assert proc.returncode == 0, f"{cmd}\n{proc.stderr}"
+    assert np.isfinite(float(proc.stdout.strip()))
+    assert proc.stderr == "", proc.stderr
+
+
+@pytest.mark.parametrize("spec", registry.SPECS, ids=lambda s: s.name)
+def test_explain_reads_as_prose_at_80_columns(spec):
+    text = run("explain", spec.name).stdout
+    for line in text.splitlines():
+        if line.startswith("    "):
+            continue  # formulas and commands keep their own lines
+        assert len(line) <= 80, line
+        assert "``" not in line and line.strip() not in ("Args:", "Returns:", "Conventions:"), line
 
 
 def test_explain_page_contents():
@@ -82,7 +115,8 @@ def test_explain_page_contents():
     assert r.exit_code == 0
     out = r.stdout
     for phrase in ("# cross_entropy", "## Formula", "log softmax", "torch:", "## Example",
-                   "lossctl compute cross_entropy samples/", "## See also", "implies convention=torch"):
+                   "lossctl compute cross_entropy - --true-cols y", "## See also",
+                   "implies convention=torch"):
         assert phrase in out
     r = run("explain", "cce")
     assert "sparse_categorical_crossentropy" in r.stdout and "binary_crossentropy" in r.stdout
@@ -178,6 +212,146 @@ def test_inspect_labels_alone(monkeypatch):
     monkeypatch.chdir(ROOT)
     info = json.loads(run("inspect", "samples/digits_labels.csv", "-f", "json").stdout)
     assert info["y_pred"] is None and info["y_true"]["num_classes"] == 10
+
+
+def _results_table(path: Path, labels: np.ndarray, preds: np.ndarray, *, header: list[str] | None,
+                   sep: str = ",") -> None:
+    """One file holding the label columns then the prediction columns."""
+    lab = labels.reshape(len(labels), -1)
+    lines = [sep.join(header)] if header else []
+    for y, p in zip(lab, preds):
+        lines.append(sep.join([*(str(int(v)) for v in y), *(repr(float(v)) for v in p)]))
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _same_file_cases(tmp: Path) -> list[tuple[str, ...]]:
+    """inspect argument lists over files of tmp (run from tmp): one file holding both."""
+    rng = np.random.default_rng(7)
+    y = rng.integers(0, 10, 60)
+    z = rng.normal(size=(60, 10))
+    probs = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    pnames = [f"p{j}" for j in range(10)]
+    _results_table(tmp / "d_1based.csv", y + 1, probs, header=["label", *pnames])
+    _results_table(tmp / "d_onehot.csv", np.eye(10, dtype=int)[y], z,
+                   header=[*(f"y{j}" for j in range(10)), *(f"z{j}" for j in range(10))])
+    _results_table(tmp / "d_bare.csv", y, probs, header=None)
+    _results_table(tmp / "d_semi.txt", y, probs, header=["label", *pnames], sep=";")
+    return [
+        ("d_1based.csv", "--true-cols", "label", "--pred-cols", "p*"),
+        ("d_onehot.csv", "--true-cols", "y*", "--pred-cols", "z*"),
+        ("d_bare.csv", "--true-cols", "1", "--pred-cols", "2-11", "--no-header"),
+        ("d_semi.txt", "--true-cols", "label", "--pred-cols", "p*", "--delimiter", ";"),
+    ]
+
+
+INSPECT_RUNS = (
+    [(f"samples/{yt}", f"samples/{yp}") for _, yt, yp, *_ in CASES]
+    + [("samples/digits_labels.npy", "samples/digits_probs.npy"),
+       ("samples/digits_labels.csv", "samples/digits_logits.csv"),
+       ("samples/digits_labels.csv", "samples/digits_logprobs.csv"),
+       ("samples/binary_labels.csv", "samples/binary_probs.csv"),
+       ("samples/multilabel_labels.csv", "samples/multilabel_logits.csv"),
+       ("samples/digits_labels.csv",), ("samples/digits_labels_1based.csv",),
+       ("samples/digits_onehot.csv",),
+       ("samples/digits_results.csv", "--true-cols", "label", "--pred-cols", "p*")]
+)
+
+
+def _run_every_printed_command(args: tuple[str, ...]) -> list[str]:
+    r = run("inspect", *args, "-f", "json")
+    assert r.exit_code == 0, r.stderr
+    info = json.loads(r.stdout)
+    printed = info["recommendations"] + info["conversions"]
+    assert printed, f"inspect {args} printed no command"
+    for item in printed:
+        done = run_line(item["command"])
+        assert done.exit_code == 0, f"{item['command']}\n{done.stderr}"
+        out = done.stdout.splitlines()
+        if item["loss"] == "onehot":  # one row of C columns per label
+            assert len(out) == info["y_true"]["rows"], item["command"]
+            assert {line.count(",") for line in out} == {int(item["command"].split("-n ")[1].split()[0]) - 1}
+        elif item["loss"] == "sparse":  # one class index per row
+            assert len(out) == info["y_true"]["rows"] and all(s.isdigit() for s in out), out[:3]
+        else:
+            assert np.isfinite(float(out[0])), item["command"]
+    return [item["command"] for item in printed]
+
+
+@pytest.mark.parametrize("args", INSPECT_RUNS, ids=lambda a: " ".join(a).replace("samples/", ""))
+def test_every_command_inspect_prints_runs(args, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    _run_every_printed_command(args)
+
+
+def test_every_command_inspect_prints_runs_for_one_file_holding_both(tmp_path, monkeypatch):
+    """Conversions carry the label columns (--cols), and every command the header and
+    delimiter options the user gave: `lossctl onehot d_all.csv -n 10` alone fails."""
+    monkeypatch.chdir(tmp_path)
+    cases = _same_file_cases(tmp_path)
+    printed = {args[0]: _run_every_printed_command(args) for args in cases}
+    conv = [c for c in printed["d_1based.csv"] if c.startswith("lossctl onehot")]
+    assert conv == ["lossctl onehot d_1based.csv -n 10 --offset 1 --cols label > onehot.csv"]
+    assert "lossctl sparse d_onehot.csv --cols 'y*' --numbers > labels.csv" in printed["d_onehot.csv"]
+    assert all("--no-header" in c or "--no-input-header" in c for c in printed["d_bare.csv"])
+    assert all("--delimiter semicolon" in c for c in printed["d_semi.txt"])
+    monkeypatch.chdir(ROOT)
+    conv = _run_every_printed_command(INSPECT_RUNS[-1])[-1]
+    assert conv == "lossctl onehot samples/digits_results.csv -n 10 --cols label > onehot.csv"
+
+
+def test_inspect_memory_limit_option(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    args = ("samples/digits_labels_1based.csv", "samples/digits_probs.csv", "-f", "json")
+    default = run("inspect", *args)
+    small = run("inspect", *args, "--memory-limit", "64M")
+    assert small.exit_code == 0, small.stderr
+    assert json.loads(small.stdout) == json.loads(default.stdout)
+    r = run("inspect", *args, "--memory-limit", "10M")
+    assert r.exit_code == 2 and "--memory-limit 10M is too small" in r.stderr
+
+
+def test_inspect_one_file_on_standard_input_read_once(tmp_path):
+    """Standard input larger than what is kept in memory is read once, holding both column
+    sets, and described as the file is."""
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 10, 12_000)
+    p = rng.dirichlet(np.ones(10), 12_000)
+    path = tmp_path / "all.csv"
+    _results_table(path, y, p, header=["label", *(f"p{j}" for j in range(10))])
+    assert path.stat().st_size > 1 << 20  # beyond ReadOptions.small_text_bytes: a stream
+    args = ("--true-cols", "label", "--pred-cols", "p*", "-f", "json")
+    from_file = json.loads(run("inspect", path, *args).stdout)
+    r = run("inspect", "-", *args, input=path.read_bytes())
+    assert r.exit_code == 0, r.stderr
+    from_stdin = json.loads(r.stdout)
+    assert from_stdin["y_true"] == from_file["y_true"] and from_stdin["y_pred"] == from_file["y_pred"]
+    assert from_stdin["y_true"]["counts"] == np.bincount(y, minlength=10).tolist()
+    assert from_stdin["recommendations"][0]["command"].startswith(
+        "lossctl compute sparse_categorical_crossentropy - --true-cols label")
+
+
+def test_inspect_streams_the_same_description_in_small_blocks(tmp_path):
+    """Blocks sized from a small budget give exactly the whole-array description, and a
+    row-count mismatch found at the end of two streams is the one text of lossctl.mismatch."""
+    from lossctl.detection import describe_labels, describe_predictions
+    from lossctl.inspection import inspect_inputs
+
+    rng = np.random.default_rng(5)
+    n = 200_003
+    y = rng.integers(1, 11, n)
+    p = rng.dirichlet(np.ones(10), n)
+    p[150_001] = 0.5  # one row not summing to 1, beyond the first blocks
+    np.save(tmp_path / "y.npy", y)
+    np.save(tmp_path / "p.npy", p)
+    ins = inspect_inputs(str(tmp_path / "y.npy"), str(tmp_path / "p.npy"), memory_limit="64M")
+    assert ins.y_true == dataclasses.asdict(describe_labels(y))
+    assert ins.y_pred == dataclasses.asdict(describe_predictions(p))
+    assert ins.y_pred["first_row_not_summing_to_one"] == 150_001
+    assert ins.y_true["encoding"] == "index_offset" and ins.notes  # --offset 1
+    np.save(tmp_path / "p2.npy", p[:-3])
+    ins = inspect_inputs(str(tmp_path / "y.npy"), str(tmp_path / "p2.npy"), memory_limit="64M")
+    assert not ins.fits and ins.y_pred["rows"] == n - 3
+    assert ins.problems[0].startswith(f"y_true has {n} rows but y_pred has {n - 3}:")
 
 
 # ------------------------------------------------------------------------ compute diagnostics

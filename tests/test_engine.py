@@ -12,8 +12,8 @@ import pytest
 
 from lossctl import evaluate as compute
 from lossctl.engine import Computation
-from lossctl.io import aligned
 from lossctl.errors import DataError, ShapeError, UsageError
+from lossctl.io import aligned
 from lossctl.losses.reduction import CHUNK
 
 LOGITS = np.array([[2, 0.5, -1], [0.1, 0.2, 0.3], [1, 1, 1]])

@@ -271,7 +271,7 @@ def test_parquet_unsupported_column_type_names_the_cols_option(tmp_path):
 
 @pytest.mark.parametrize("fmt", ["feather", "arrow-file", "arrow-stream", "feather-v1"])
 def test_feather_and_arrow(tmp_path, fmt):
-    import pyarrow.feather as feather
+    from pyarrow import feather
 
     t = _table().drop_columns(["name"])
     path = str(tmp_path / ("t.arrow" if fmt.startswith("arrow") else "t.feather"))
@@ -351,8 +351,8 @@ def test_corrupted_binary_files_only_raise_lossctl_errors(tmp_path):
     crash (unvalidated Arrow IPC string offsets once segfaulted the interpreter here)."""
     import random
 
-    import pyarrow.feather as feather
     import pyarrow.parquet as pq
+    from pyarrow import feather
 
     rng = random.Random(7)
     t = pa.table({"a": pa.array(np.arange(300)), "b": pa.array(np.linspace(0, 1, 300)),
@@ -377,3 +377,76 @@ def test_corrupted_binary_files_only_raise_lossctl_errors(tmp_path):
                 src.read()
         except LossctlError:
             pass
+
+
+# --- rows wider than a block: column pieces ------------------------------------------------------
+
+
+def _rows_of(pieces) -> np.ndarray:
+    """Pieces back into rows (checking their order)."""
+    rows, cur, start = [], [], None
+    for p in pieces:
+        assert p.col == sum(x.shape[1] for x in cur)
+        if p.col == 0:
+            start = p.start
+        assert p.start == start
+        cur.append(p.data)
+        if p.last:
+            rows.append(np.concatenate(cur, axis=1))
+            cur = []
+    assert not cur
+    return np.concatenate(rows)
+
+
+@pytest.mark.parametrize("dtype", ["<f8", ">f4", "<i2", "|b1", "<u8"])
+def test_npy_pieces_read_rows_in_column_pieces(tmp_path, dtype):
+    rng = np.random.default_rng(3)
+    arr = (rng.random((3, 50)) * 10).astype(dtype)
+    path = tmp_path / "w.npy"
+    np.save(path, arr)
+    expect = arr.astype(np.float64 if arr.dtype.kind == "f" else np.int64)
+    with open_source(str(path)) as src:
+        pieces = list(src.pieces(max_cells=7))
+        assert [p.data.shape[1] for p in pieces[:8]] == [7] * 7 + [1]
+        np.testing.assert_array_equal(_rows_of(pieces), expect)
+        np.testing.assert_array_equal(_rows_of(src.pieces(range(10, 33), max_cells=5)), expect[:, 10:33])
+        picked = [40, 2, 3, 9]  # not a run of columns: whole rows, cut
+        np.testing.assert_array_equal(_rows_of(src.pieces(picked, max_cells=3)), expect[:, picked])
+        whole = list(src.pieces(max_cells=120))  # two rows fit: whole-row blocks
+        assert [(p.start, p.col, p.last, p.data.shape) for p in whole] == [
+            (0, 0, True, (2, 50)), (2, 0, True, (1, 50))]
+
+
+def test_npy_pieces_from_stdin_npz_and_fortran_order(tmp_path):
+    arr = np.arange(60, dtype=np.float64).reshape(3, 20)
+    raw = io.BytesIO()
+    np.save(raw, arr)
+    with open_source("-", ReadOptions(), stdin=io.BytesIO(raw.getvalue())) as src:
+        np.testing.assert_array_equal(_rows_of(src.pieces(range(5, 20), max_cells=4)), arr[:, 5:])
+    np.savez(tmp_path / "a.npz", x=arr)
+    with open_source(str(tmp_path / "a.npz")) as src:
+        np.testing.assert_array_equal(_rows_of(src.pieces(max_cells=6)), arr)
+    np.save(tmp_path / "f.npy", np.asfortranarray(arr))
+    with open_source(str(tmp_path / "f.npy")) as src:
+        np.testing.assert_array_equal(_rows_of(src.pieces(max_cells=6)), arr)
+
+
+def test_npy_pieces_of_a_truncated_stream_name_the_row():
+    raw = io.BytesIO()
+    np.save(raw, np.zeros((3, 100)))
+    data = raw.getvalue()[: -8 * 150]  # row 1 ends half way, row 2 is missing
+    with open_source("-", ReadOptions(), stdin=io.BytesIO(data)) as src, \
+            pytest.raises(InputError, match="truncated") as ei:
+        list(src.pieces(max_cells=30))
+    assert ei.value.location == "row 1" and ei.value.row == 1
+
+
+def test_wide_npy_names_columns_lazily_and_selects_a_range(tmp_path):
+    k = 50_000
+    np.save(tmp_path / "w.npy", np.zeros((2, k), dtype=np.float32))
+    with open_source(str(tmp_path / "w.npy")) as src:
+        assert len(src.columns) == k and src.columns[0] == "1" and src.columns[-1] == str(k)
+        assert src.columns == [str(j + 1) for j in range(k)]
+        assert str(k) in src.columns and "0" not in src.columns
+        assert src.select(None) == range(k) and src.select("7") == [6]
+        assert sum(p.data.shape[1] for p in src.pieces(max_cells=4096)) == 2 * k

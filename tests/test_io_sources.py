@@ -226,9 +226,8 @@ def test_select(wide_csv, spec, expect):
 
 @pytest.mark.parametrize("spec", ["nope", "q*", "14", "2-20", "label,,p1"])
 def test_select_unknown_lists_columns(wide_csv, spec):
-    with open_source(wide_csv) as src:
-        with pytest.raises(InputError) as ei:
-            src.select(spec)
+    with open_source(wide_csv) as src, pytest.raises(InputError) as ei:
+        src.select(spec)
     msg = str(ei.value)
     assert ei.value.source == wide_csv and ei.value.option == "cols"
     if spec != "label,,p1":
@@ -245,8 +244,8 @@ def test_select_number_named_header(tmp_path):
 
 
 def _formats(tmp_path, arr):
-    import pyarrow.feather as feather
     import pyarrow.parquet as pq
+    from pyarrow import feather
 
     paths = {}
     paths["npy"] = str(tmp_path / "a.npy")
@@ -300,9 +299,8 @@ def test_block_dataclass_and_read_on_empty_selection(tmp_path):
     b = Block(np.zeros((2, 1)), 5)
     assert len(b) == 2 and b.start == 5
     path = write(tmp_path, "x.csv", "1,2\n")
-    with open_source(path) as src:
-        with pytest.raises(ValueError):
-            src.read([5])
+    with open_source(path) as src, pytest.raises(ValueError):
+        src.read([5])
 
 
 # --- closing ---------------------------------------------------------------------------------------------------

@@ -397,3 +397,172 @@ def test_random_text_engines_agree():
         assert a == run(data, False, rng.choice([16, 64, 4096])), data
         outcomes.add(a[0] + (a[2] if a[0] == "ok" else ""))
     assert {"oki", "okf", "okU", "error"} <= outcomes  # the generator covers every outcome
+
+
+# --- the wide-row engine ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def all_wide(monkeypatch):
+    """Every text input read by the wide-row engine (its sniffing and its reading)."""
+    from lossctl.io import text_wide
+
+    monkeypatch.setattr(text_wide, "WIDE_FIELDS", 0)
+
+
+def _outcome(data: bytes, **kw):
+    try:
+        with open_source("-", ReadOptions(block_rows=3, **kw), stdin=io.BytesIO(data)) as src:
+            b = src.read()
+            return ("ok", list(src.columns), src.has_header, b.data.dtype.kind,
+                    repr(b.data.tolist()), [src.location(i) for i in range(len(b.data))])
+    except LossctlError as e:
+        return ("error", type(e).__name__, str(e), e.location, e.row)
+
+
+@pytest.mark.parametrize("content", TRICKY)
+@pytest.mark.parametrize("chunk", [16, 1 << 20])
+def test_wide_engine_agrees_with_the_python_engine(monkeypatch, content, chunk):
+    expect = _outcome(content)
+    from lossctl.io import text_wide
+
+    monkeypatch.setattr(text_wide, "WIDE_FIELDS", 0)
+    if expect[0] == "ok":
+        with open_source("-", ReadOptions(), stdin=io.BytesIO(content)) as src:
+            assert src.layout.wide
+    assert _outcome(content, chunk_bytes=chunk) == expect
+    assert _outcome(content, chunk_bytes=chunk, small_text_bytes=0) == expect
+
+
+def test_wide_engine_agrees_on_random_text(monkeypatch):
+    import random
+
+    from lossctl.io import text_wide
+
+    rng = random.Random(99)
+    cases = [_random_text(rng) for _ in range(300)]
+    expect = [_outcome(data) for data in cases]
+    monkeypatch.setattr(text_wide, "WIDE_FIELDS", 0)
+    for data, want in zip(cases, expect):
+        assert _outcome(data, chunk_bytes=rng.choice([16, 64, 4096])) == want, data
+
+
+@pytest.mark.parametrize(
+    "content,line,phrases",
+    [
+        ("a,b,c,d\n1,2,3,4\n5,6,7\n", 3, ["3 fields, expected 4", "missing or extra delimiter"]),
+        ("a,b\n1,2\n3,\"4\n5,6\n", 3, ["unbalanced quote", "close the quote"]),
+        ('a,b\n"1,234.5",2\n', 2, ["thousands separator", "decimal point"]),
+        ("y,p\n" + "1,0.5\n" * 30 + "2,abc\n", 32, ["'abc' in column 'p' is not a number"]),
+        ("y\n" + "1\n" * 30 + "1,5\n", 32, ["2 fields, expected 1"]),
+        ("y,p\n" + "1,0.5\n" * 30 + "2,0.5\r7\n", 32, ["stray carriage return"]),
+        (b"y,p\n" + b"1,0.5\n" * 30 + b"2,caf\xe9\n", 32, ["not valid UTF-8"]),
+        ("a,b\n" + "1,2,\n" * 20 + "1,2,3\n", 22, ["value '3' after the last column"]),
+        ("a,b\n" + "1,2\n" * 30 + "1,\n", None, []),  # an empty cell is NaN: no error
+    ],
+)
+def test_wide_engine_bad_text_names_the_line(tmp_path, monkeypatch, all_wide, content, line, phrases):
+    monkeypatch.setattr(sniff, "SNIFF_BYTES", 64)
+    path = write(tmp_path, "bad.csv", content)
+    if line is None:
+        data, _ = read(path)
+        assert np.isnan(data[-1, 1]) and data[0].tolist() == [1, 2]
+        return
+    e = err(InputError, path)
+    assert e.location == f"line {line}", str(e)
+    for p in phrases:
+        assert p.lower() in str(e).lower(), str(e)
+
+
+def _wide_csv(tmp_path, k: int, rows: list[list[str]], header: list[str] | None = None) -> str:
+    lines = ([",".join(header)] if header else []) + [",".join(r) for r in rows]
+    return write(tmp_path, "wide.csv", "\n".join(lines) + "\n")
+
+
+def test_wide_file_with_header_and_a_label_column(tmp_path):
+    k = 5000
+    header = ["label"] + [f"p{j}" for j in range(k)]
+    rows = [["cat"] + ["0.5"] * k, ["dog"] + ["0.25"] * (k - 1) + ["nan"], ["cat"] + ["1"] * k]
+    path = _wide_csv(tmp_path, k, rows, header)
+    with open_source(path) as src:
+        assert src.layout.wide and src.has_header and len(src.columns) == k + 1
+        assert src.columns[0] == "label" and src.columns[k] == f"p{k - 1}"
+        assert src.columns == header  # lazily made names compare equal to the list
+        assert src.select(None) == range(k + 1)
+        assert src.select("p4999,label") == [k, 0]
+        assert src.layout.kinds[0] == "str" and set(src.layout.kinds[1:]) == {"float"}
+        p = src.read(range(1, k + 1)).data
+        labels = src.read(src.select("label")).data
+    assert p.dtype == np.float64 and p.shape == (3, k)
+    assert p[0].tolist() == [0.5] * k and np.isnan(p[1, -1]) and p[1, 0] == 0.25
+    assert labels[:, 0].tolist() == ["cat", "dog", "cat"]
+
+
+def test_wide_integers_stay_int64_and_big_ones_become_floats(tmp_path):
+    k = 3000
+    rows = [[str(j) for j in range(k)], [str(-j) for j in range(k)]]
+    data, src = read(_wide_csv(tmp_path, k, rows))
+    assert src.layout.wide and data.dtype == np.int64
+    assert data[0].tolist() == list(range(k)) and data[1, -1] == -(k - 1)
+    rows[1][5] = str(2**63 - 1)  # numpy clamps at the int64 limit: the rules decide
+    rows[1][6] = str(2**64)  # beyond int64: a float (as the other engines)
+    data, _ = read(_wide_csv(tmp_path, k, rows), small_text_bytes=0)
+    assert data.dtype == np.float64 and data[1, 6] == float(2**64)
+
+
+def test_wide_quoted_lines_and_whitespace_files(tmp_path):
+    k = 2500
+    header = ",".join(f'"c{j}"' for j in range(k))
+    text = header + "\n" + ",".join(['"1"'] * k) + "\n" + ",".join(["2"] * k) + "\n"
+    data, src = read(write(tmp_path, "q.csv", text))
+    assert src.layout.wide and src.columns[:2] == ["c0", "c1"] and data[:, -1].tolist() == [1, 2]
+    ws = "\n".join("   " + "  ".join(["0.5"] * k) + "  " for _ in range(3)) + "\n"
+    data, src = read(write(tmp_path, "ws.txt", ws))
+    assert src.layout.wide and src.layout.delimiter == " " and data.shape == (3, k)
+
+
+def test_wide_sniffing_decides_kinds_without_a_python_object_per_cell(tmp_path):
+    """1M numeric cells: the sniff builds no Counter or string per cell (it took 4 GB)."""
+    import tracemalloc
+
+    k = 1_000_000
+    line = ",".join(["0.5"] * k)
+    path = write(tmp_path, "w.csv", line + "\n" + line.replace("0.5", "7") + "\n")
+    tracemalloc.start()
+    try:
+        with open_source(path) as src:
+            _, peak = tracemalloc.get_traced_memory()
+            assert src.layout.wide and len(src.columns) == k and src.layout.kinds[0] == "float"
+    finally:
+        tracemalloc.stop()
+    assert peak < 64 << 20  # the 8 MB sample, its lines, and one byte per cell
+
+
+def test_wide_pieces_give_the_blocks(tmp_path):
+    k = 3000
+    rng = np.random.default_rng(1)
+    a = rng.random((4, k)).round(5)
+    path = write(tmp_path, "p.csv", "\n".join(",".join(map(repr, r)) for r in a.tolist()) + "\n")
+    with open_source(path) as src:
+        pieces = list(src.pieces(max_cells=1000))
+        sub = list(src.pieces(list(range(10, 2010)) + [5, 6], max_cells=700))
+    assert [(p.start, p.col, p.last, p.data.shape) for p in pieces[:3]] == [
+        (0, 0, False, (1, 1000)), (0, 1000, False, (1, 1000)), (0, 2000, True, (1, 1000))]
+    got = np.concatenate([np.concatenate([p.data for p in pieces[i * 3:(i + 1) * 3]], axis=1)
+                          for i in range(4)])
+    np.testing.assert_array_equal(got, a)
+    assert [p.data.shape[1] for p in sub[:3]] == [700, 700, 602]
+    row0 = np.concatenate([p.data for p in sub[:3]], axis=1)[0]
+    np.testing.assert_array_equal(row0, np.concatenate([a[0, 10:2010], a[0, [5, 6]]]))
+
+
+def test_wide_bad_cell_in_a_later_piece_names_line_and_column(tmp_path, monkeypatch):
+    monkeypatch.setattr(sniff, "SNIFF_BYTES", 64)  # the header and line 2 are sniffed
+    k = 3000
+    rows = [["0"] * k, ["0"] * k]
+    rows[1][2500] = "x"
+    with open_source(_wide_csv(tmp_path, k, rows, [f"c{j}" for j in range(k)])) as src, \
+            pytest.raises(InputError) as ei:
+        list(src.pieces(max_cells=1000))
+    assert ei.value.location == "line 3" and ei.value.row == 1
+    assert "'x' in column 'c2500' is not a number" in str(ei.value)

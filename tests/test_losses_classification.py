@@ -9,13 +9,13 @@ the D-numbers from shared/reference/losses.md section 5.
 """
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
 from lossctl.errors import DataError, ShapeError, UsageError
 from lossctl.losses import _numerics as nm
-from types import SimpleNamespace
-
 from lossctl.losses import binary, categorical, registry
 
 #: the classification losses of both family modules, as one namespace

@@ -103,11 +103,10 @@ def test_nonfinite_null_with_one_warning_for_the_whole_document():
 def test_document_never_holds_the_array():
     """Each block is written as it comes: nothing but the block is formatted at a time."""
     out = io.StringIO()
-    with json_document(stdout=out) as doc:
-        with doc.array("per_sample") as arr:
-            for i in range(3):
-                arr.write(np.full(4, float(i)))
-                assert out.getvalue().count("\n    ") == 4 * (i + 1)
+    with json_document(stdout=out) as doc, doc.array("per_sample") as arr:
+        for i in range(3):
+            arr.write(np.full(4, float(i)))
+            assert out.getvalue().count("\n    ") == 4 * (i + 1)
     assert strict(out.getvalue())["per_sample"] == [0.0] * 4 + [1.0] * 4 + [2.0] * 4
 
 
@@ -127,12 +126,11 @@ def test_empty_document_and_file_output(tmp_path, recwarn):
 def test_exception_leaves_the_file_untouched(tmp_path):
     target = tmp_path / "r.json"
     target.write_text("old\n")
-    with pytest.raises(KeyError):
-        with json_document(output=str(target)) as doc:
-            doc.field("a", 1)
-            with doc.array("b") as arr:
-                arr.write(np.arange(1000))
-                raise KeyError("bad label")
+    with pytest.raises(KeyError), json_document(output=str(target)) as doc:
+        doc.field("a", 1)
+        with doc.array("b") as arr:
+            arr.write(np.arange(1000))
+            raise KeyError("bad label")
     assert target.read_text() == "old\n"
     assert not [n for n in os.listdir(tmp_path) if n.startswith(TEMP_PREFIX)]
     # caught inside the document: the array aborted the document, nothing more is written

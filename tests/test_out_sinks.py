@@ -253,3 +253,69 @@ def test_npy_text_column_hint_names_the_format_option():
         with open_sink("npy", ["y"], stdout=io.BytesIO()) as sink:
             sink.write(np.array(["cat"]))
     assert "format='csv'" in str(info.value) and "-f" not in str(info.value)
+
+
+# --- rows written in column pieces ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt,sep", [("csv", ","), ("tsv", "\t")])
+def test_write_row_pieces_csv_tsv(fmt, sep):
+    from lossctl.io.source import NumberedNames
+
+    out = io.StringIO()
+    with open_sink(fmt, NumberedNames(6, 0), stdout=out, header=True) as sink:
+        sink.write_row_pieces([np.array([0, 1]), np.array([], dtype=np.int64), np.array([0, 0, 0, 1])])
+        sink.write_row_pieces(iter([np.array([0.5, 0.25, 12.0]), np.array([0.0, np.nan, 1e-300])]))
+        sink.write(np.arange(6)[None, :])  # whole rows mix with pieces
+    lines = [x.split(sep) for x in out.getvalue().splitlines()]
+    assert lines == [list("012345"), list("010001"), ["0.5", "0.25", "12.0", "0.0", "nan", "1e-300"],
+                     list("012345")]
+    assert sink.rows_written == 3
+
+
+def test_write_row_pieces_quotes_text_cells():
+    out = io.StringIO()
+    with open_sink("csv", ["a", "b", "c"], stdout=out, header=False) as sink:
+        sink.write_row_pieces([np.array(["x,y"]), np.array(['say "hi"', "plain"])])
+    assert out.getvalue() == '"x,y","say ""hi""",plain\n'
+
+
+def test_write_row_pieces_npy_is_numpy_save_of_the_rows(tmp_path):
+    from lossctl.io.source import NumberedNames
+
+    path = tmp_path / "w.npy"
+    rows = np.arange(20).reshape(2, 10)
+    with open_sink("npy", NumberedNames(10), output=path) as sink:  # no nrows: header fixed up
+        for r in rows:
+            sink.write_row_pieces(np.array_split(r, 3))
+    assert np.load(path).tolist() == rows.tolist() and np.load(path).dtype == np.int64
+    out = io.BytesIO()
+    with open_sink("npy", ["a", "b", "c"], stdout=out, nrows=1) as sink:
+        sink.write_row_pieces([np.array([0.5]), np.array([1, 2])])  # the first piece decides
+    assert np.load(io.BytesIO(out.getvalue())).tolist() == [[0.5, 1.0, 2.0]]
+
+
+def test_write_row_pieces_must_give_the_row():
+    sink = open_sink("csv", ["a", "b", "c"], stdout=io.StringIO())
+    with pytest.raises(ValueError, match="2 values written as a row of 3"):
+        sink.write_row_pieces([np.array([1, 2])])
+    sink = open_sink("csv", ["a", "b", "c"], stdout=io.StringIO())
+    with pytest.raises(ValueError, match="row of 3"):
+        sink.write_row_pieces([np.array([1, 2]), np.array([3, 4])])
+    sink = open_sink("npy", ["a", "b"], stdout=io.BytesIO(), nrows=1)
+    with pytest.raises(ValueError, match="float columns written after"):
+        sink.write_row_pieces([np.array([1]), np.array([0.5])])
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl", "table"])
+def test_formats_that_cannot_stream_a_row_refuse_wide_rows(tmp_path, fmt):
+    from lossctl.io.source import NumberedNames
+
+    with pytest.raises(UsageError, match="too wide for") as ei:
+        open_sink(fmt, NumberedNames(10**8), output=tmp_path / "x.out", max_cells=1 << 20)
+    assert ei.value.option == "format" and "format='csv'" in str(ei.value)
+    assert "format='npy'" in str(ei.value) and not list(tmp_path.iterdir())
+    open_sink(fmt, ["a", "b"], max_cells=4)  # narrow rows are fine
+    sink = open_sink(fmt, ["a", "b"], stdout=io.StringIO())
+    with pytest.raises(UsageError, match="too wide"):
+        sink.write_row_pieces([np.array([1, 2])])

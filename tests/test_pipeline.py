@@ -8,10 +8,10 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import ROOT, subprocess_env
 from typer.testing import CliRunner
 
 import lossctl
-from conftest import ROOT, subprocess_env
 from lossctl.cli import app
 from lossctl.cli.flags import renderer
 from lossctl.errors import DataError, InputError, UsageError

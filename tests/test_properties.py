@@ -33,7 +33,7 @@ from lossctl.errors import LossctlNote, LossctlWarning
 from lossctl.losses import registry
 
 pa = pytest.importorskip("pyarrow")
-import pyarrow.parquet as pq  # noqa: E402
+import pyarrow.parquet as pq
 
 #: Examples for properties that run the CLI (one or more commands per example).
 CLI_EXAMPLES = max(10, settings.default.max_examples // 10)

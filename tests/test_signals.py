@@ -23,7 +23,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import subprocess_env
 
 KEEP = b"previous results, must survive\n"

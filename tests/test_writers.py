@@ -14,7 +14,14 @@ import numpy as np
 import pytest
 
 from lossctl import render
-from lossctl.errors import NO_VALUE, ExitCode, LossctlWarning, OutputError, UsageError, opt
+from lossctl.errors import (
+    NO_VALUE,
+    ExitCode,
+    LossctlWarning,
+    OutputError,
+    UsageError,
+    opt,
+)
 from lossctl.out import (
     FORMATS,
     TEMP_PREFIX,
@@ -380,7 +387,7 @@ def test_text_format_to_binary_stream():
     out = io.BytesIO()
     with open_sink("csv", ["name"], stdout=out) as sink:
         sink.write(np.array(["chat", "café"]))
-    assert out.getvalue() == "name\nchat\ncafé\n".encode("utf-8")
+    assert out.getvalue() == "name\nchat\ncafé\n".encode()
     assert not out.closed  # our text wrapper is detached, the caller's stream stays usable
 
 
@@ -480,11 +487,10 @@ def test_atomic_open_new_file_gets_umask_mode(tmp_path):
 def test_atomic_open_failure_leaves_target_untouched(tmp_path, exc_type):
     target = tmp_path / "out.csv"
     target.write_text("old\n")
-    with pytest.raises(exc_type):
-        with atomic_open(str(target), "w") as f:
-            f.write("half a file" * 1000)
-            f.flush()
-            raise exc_type("boom")
+    with pytest.raises(exc_type), atomic_open(str(target), "w") as f:
+        f.write("half a file" * 1000)
+        f.flush()
+        raise exc_type("boom")
     assert target.read_text() == "old\n"
     assert temp_files(tmp_path) == []
 

@@ -11,9 +11,10 @@ file stays behind. A closed pipe (``| head -1``) ends quietly with status 1.
 """
 
 import contextlib
+import os
 import signal
 import sys
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -76,7 +77,7 @@ def _version_callback(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[Optional[bool], typer.Option(
+    version: Annotated[bool | None, typer.Option(
         "--version", "-V", callback=_version_callback, is_eager=True,
         help="Print the version (lossctl X.Y.Z) and exit.")] = None,
 ) -> None:
@@ -99,6 +100,10 @@ def main() -> None:
             signal.signal(getattr(signal, name), _on_signal)
     import lossctl.cli  # noqa: F401  (registers the commands)
 
+    # pyarrow's default pool (mimalloc) keeps the pages of freed text chunks: parsing a CSV in
+    # 2 MB chunks at --memory-limit 64M held 56 MB for 16 MB in use. The system allocator
+    # returns them, and parsed CSV 15-20% faster here (measured; a user's setting wins).
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     if sys.stdout is None:  # started with stdout closed (>&-): data has nowhere to go
         Environment.from_system().say("error", "standard output is closed; nothing can be written")
         sys.exit(1)

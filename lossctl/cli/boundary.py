@@ -123,6 +123,13 @@ def lossctl_command(fn: Callable[..., Any]) -> Callable[..., Any]:
             raise typer.Exit(int(ExitCode.ERROR)) from None
         except (typer.Exit, typer.Abort, typer.TyperException, click_exceptions.ClickException):
             raise
+        except UnicodeEncodeError as exc:  # PYTHONIOENCODING=ascii and a non-ASCII label
+            _traceback(env)
+            encoding = getattr(env.stdout, "encoding", None) or exc.encoding
+            env.say("error", f"standard output is {encoding} and cannot hold "
+                    f"{exc.object[exc.start:exc.end]!r} in the data: set PYTHONIOENCODING=utf-8 "
+                    "(or a UTF-8 locale), or write a file with -o (files are always UTF-8)")
+            raise typer.Exit(int(ExitCode.ERROR)) from None
         except Exception as exc:
             if _is_epipe(exc) or env.debug:
                 raise

@@ -1,6 +1,6 @@
 """``lossctl list`` and ``lossctl explain``: the registry, for people and for programs."""
 
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -36,7 +36,7 @@ def _options_text(d: dict) -> str:
 @lossctl_command
 def list_(
     ctx: typer.Context,
-    task: Annotated[Optional[Task], typer.Option("--task", "-t", case_sensitive=False, show_default=False, help="Only losses for this task.")] = None,
+    task: Annotated[Task | None, typer.Option("--task", "-t", case_sensitive=False, show_default=False, help="Only losses for this task.")] = None,
     fmt: FormatOpt = None,
     output: OutputOpt = None,
     no_color: NoColorOpt = False,
@@ -96,7 +96,7 @@ def list_(
 def explain(
     ctx: typer.Context,
     loss: Annotated[str, typer.Argument(metavar="LOSS", show_default=False, help="Any loss name or alias.")],
-    fmt: Annotated[Optional[str], typer.Option("--format", "-f", metavar="text|json", show_default=False, help="text (default) or json.")] = None,
+    fmt: Annotated[str | None, typer.Option("--format", "-f", metavar="text|json", show_default=False, help="text (default) or json.")] = None,
     no_color: NoColorOpt = False,
     quiet: QuietOpt = False,
     no_warn: NoWarnOpt = False,
@@ -120,7 +120,9 @@ def explain(
 
         write_json(info, stdout=env.stdout)
         return
-    text = registry.explain_text(info)
+    from lossctl.losses import explain as pages
+
+    text = pages.page(info)
     if env.stdout_isatty:
         from lossctl import render
 

@@ -8,7 +8,7 @@ per-convention table of ``--compare``.
 
 import contextlib
 import os
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -86,27 +86,27 @@ def compute(
         metavar="Y_TRUE", show_default=False,
         help="Labels/targets: a file (CSV, TSV, TXT, NPY, NPZ as file.npz:key, Parquet, Feather) "
         "or - for standard input.")],
-    y_pred: Annotated[Optional[str], typer.Argument(
+    y_pred: Annotated[str | None, typer.Argument(
         metavar="[Y_PRED]", show_default=False,
         help="Predictions, shape [N, C] or [N]. Omitted: the same file as Y_TRUE (select columns "
         "with --true-cols / --pred-cols).")] = None,
-    true_cols: Annotated[Optional[str], _opt("--true-cols", "Columns of Y_TRUE: names, 1-based numbers, ranges (2-11), globs ('p*').", "SPEC")] = None,
-    pred_cols: Annotated[Optional[str], _opt("--pred-cols", "Columns of Y_PRED (same SPEC syntax).", "SPEC")] = None,
-    offset: Annotated[Optional[int], _opt("--offset", "Class labels start at K (e.g. --offset 1 for labels 1..C).", "K")] = None,
-    ignore_class: Annotated[Optional[int], _opt("--ignore-class", "Ignore rows whose label is K (Keras ignore_class, PyTorch ignore_index; torch's default -100 applies under --convention torch).", "K")] = None,
-    sample_weight: Annotated[Optional[str], _opt("--sample-weight", "One weight per row, from any readable source (one column, or choose it with --weight-cols).", "SOURCE")] = None,
-    weight_cols: Annotated[Optional[str], _opt("--weight-cols", "Column of the --sample-weight source (default: its only column).", "SPEC")] = None,
-    class_weight: Annotated[Optional[str], _opt("--class-weight", "Class weights w0,w1,... or a SOURCE holding them (Keras: per-row weights w[y]; PyTorch: the loss's weight argument).", "W")] = None,
-    reduction: Annotated[Optional[Reduction], typer.Option("--reduction", "-r", case_sensitive=False, show_default=False, help="mean (default: Keras sum(w*l)/N, PyTorch per its rules), sum, none (one value per sample), mean_with_sample_weight (sum(w*l)/sum(w)), batchmean (sum/N).")] = None,
-    convention: Annotated[Optional[Convention], typer.Option("--convention", "-c", case_sensitive=False, show_default=False, help="Whose numbers: keras (default) or torch. PyTorch names (mse_loss, CrossEntropyLoss, ...) select torch.")] = None,
+    true_cols: Annotated[str | None, _opt("--true-cols", "Columns of Y_TRUE: names, 1-based numbers, ranges (2-11), globs ('p*').", "SPEC")] = None,
+    pred_cols: Annotated[str | None, _opt("--pred-cols", "Columns of Y_PRED (same SPEC syntax).", "SPEC")] = None,
+    offset: Annotated[int | None, _opt("--offset", "Class labels start at K (e.g. --offset 1 for labels 1..C).", "K")] = None,
+    ignore_class: Annotated[int | None, _opt("--ignore-class", "Ignore rows whose label is K (Keras ignore_class, PyTorch ignore_index; torch's default -100 applies under --convention torch).", "K")] = None,
+    sample_weight: Annotated[str | None, _opt("--sample-weight", "One weight per row, from any readable source (one column, or choose it with --weight-cols).", "SOURCE")] = None,
+    weight_cols: Annotated[str | None, _opt("--weight-cols", "Column of the --sample-weight source (default: its only column).", "SPEC")] = None,
+    class_weight: Annotated[str | None, _opt("--class-weight", "Class weights w0,w1,... or a SOURCE holding them (Keras: per-row weights w[y]; PyTorch: the loss's weight argument).", "W")] = None,
+    reduction: Annotated[Reduction | None, typer.Option("--reduction", "-r", case_sensitive=False, show_default=False, help="mean (default: Keras sum(w*l)/N, PyTorch per its rules), sum, none (one value per sample), mean_with_sample_weight (sum(w*l)/sum(w)), batchmean (sum/N).")] = None,
+    convention: Annotated[Convention | None, typer.Option("--convention", "-c", case_sensitive=False, show_default=False, help="Whose numbers: keras (default) or torch. PyTorch names (mse_loss, CrossEntropyLoss, ...) select torch.")] = None,
     dtype: Annotated[FloatDtype, typer.Option("--dtype", case_sensitive=False, help="Compute in float64, or float32 to reproduce Keras's float32 rounding (e.g. BCE(y=0, p=1) = 15.942385).")] = FloatDtype("float64"),
-    elementwise: Annotated[Optional[bool], typer.Option("--elementwise/--no-elementwise", show_default=False, help="Output the values before the class axis is reduced, shape [N, C] (as tf.nn.sigmoid_cross_entropy_with_logits and PyTorch reduction='none').")] = None,
-    classes: Annotated[Optional[str], typer.Option("--classes", metavar="A,B,C", callback=classes_list, show_default=False, help="Class names in the order of the prediction columns, for string labels (default: the prediction file's header when the labels are strings).")] = None,
+    elementwise: Annotated[bool | None, typer.Option("--elementwise/--no-elementwise", show_default=False, help="Output the values before the class axis is reduced, shape [N, C] (as tf.nn.sigmoid_cross_entropy_with_logits and PyTorch reduction='none').")] = None,
+    classes: Annotated[str | None, typer.Option("--classes", metavar="A,B,C", callback=classes_list, show_default=False, help="Class names in the order of the prediction columns, for string labels (default: the prediction file's header when the labels are strings).")] = None,
     top: Annotated[int, typer.Option("--top", min=0, metavar="K", help="Worst samples shown in the table.")] = 10,
-    fail_above: Annotated[Optional[float], _opt("--fail-above", "Exit with status 3 when the reduced loss exceeds X (a CI gate). With --reduction none: when any sample's loss exceeds X.", "X")] = None,
-    fail_below: Annotated[Optional[float], _opt("--fail-below", "Exit with status 3 when the reduced value is below X (for scores where higher is better). With --reduction none: when any sample's value is below X.", "X")] = None,
+    fail_above: Annotated[float | None, _opt("--fail-above", "Exit with status 3 when the reduced loss exceeds X (a CI gate). With --reduction none: when any sample's loss exceeds X.", "X")] = None,
+    fail_below: Annotated[float | None, _opt("--fail-below", "Exit with status 3 when the reduced value is below X (for scores where higher is better). With --reduction none: when any sample's value is below X.", "X")] = None,
     memory_limit: MemoryOpt = "256M",
-    compare: Annotated[Optional[str], _opt("--compare", "Compute under each convention (keras,torch or all) and show why the values differ.", "LIST")] = None,
+    compare: Annotated[str | None, _opt("--compare", "Compute under each convention (keras,torch or all) and show why the values differ.", "LIST")] = None,
     fmt: FormatOpt = None,
     output: OutputOpt = None,
     delimiter: DelimiterOpt = None,
@@ -125,9 +125,9 @@ def compute(
     --format csv|tsv|jsonl|json|npy give per-sample data.
     """
     from lossctl.cli import writing
-    from lossctl.pipeline import Evaluation, request
     from lossctl.losses import registry
     from lossctl.out import check_output, resolve_format
+    from lossctl.pipeline import Evaluation, request
 
     env = current_env(ctx)
     registry.lookup(loss)  # an unknown name is reported before anything else
@@ -148,7 +148,7 @@ def compute(
         elementwise=elementwise,
         compare=[c for c in compare.split(",")] if compare else None,
         header=header, delimiter=delimiter, memory_limit=memory_limit,
-        keep=out_fmt == "json" and not compare, details=out_fmt != "json" and not value_only,
+        keep=False, details=out_fmt != "json" and not value_only,
         report=out_fmt == "table" and not compare, top=top, fail_above=fail_above,
         fail_below=fail_below, **loss_options,
     )
@@ -166,7 +166,7 @@ def compute(
             bar.advance(block.per_sample.shape[0])
 
         result = ev.run(on_block)
-    out.finish(ev, result)
+        out.finish(ev, result)  # inside the stack: a streamed document is still open
     result.gate()
 
 

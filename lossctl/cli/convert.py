@@ -1,15 +1,17 @@
 """``lossctl onehot`` and ``lossctl sparse``: label encodings, block by block.
 
 The conversions are the library's (:class:`lossctl.encoding.OneHotEncoder`,
-:class:`lossctl.encoding.SparseDecoder`); these commands open the input, stream its blocks
-through them and write the rows. Their ``--header`` writes an OUTPUT header, so their input
+:class:`lossctl.decoding.SparseDecoder`); these commands open the input, stream its blocks
+through them and write the rows, in blocks sized by ``--memory-limit``
+(:func:`lossctl.budget.block_cells`); a row wider than a block is converted and written in
+column pieces (one-hot rows of 10^8 classes, arg-max over 3*10^7 columns). Their ``--header`` writes an OUTPUT header, so their input
 header is ``--input-header`` (the library's ``header`` option, see :mod:`lossctl.cli.flags`).
 """
 
 import contextlib
 import os
 from collections.abc import Iterator
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -22,6 +24,7 @@ from lossctl.cli.options import (
     FormatOpt,
     InputArg,
     InputHeaderOpt,
+    MemoryOpt,
     NoColorOpt,
     NoWarnOpt,
     OutputOpt,
@@ -32,8 +35,16 @@ from lossctl.cli.options import (
     classes_list,
     examples,
 )
-from lossctl.cli.writing import table_renderer
-from lossctl.errors import DataError, InputError, LossctlError, ShapeError, UsageError, note, opt
+from lossctl.cli.writing import preview, table_renderer
+from lossctl.errors import (
+    DataError,
+    InputError,
+    LossctlError,
+    ShapeError,
+    UsageError,
+    note,
+    opt,
+)
 
 __all__ = ["onehot", "resolve_input", "sparse"]
 
@@ -124,6 +135,22 @@ def _label_blocks(enc: Any, src: Any, sel: list[int], spec: str) -> Iterator:
     return ((b.data, b.start) for b in src.blocks(sel))
 
 
+def _budget(memory_limit: str) -> tuple[int, Any]:
+    """Cells per block (or column piece) within the budget, and the read options' chunk size."""
+    from lossctl import budget
+
+    limit = budget.parse_size(memory_limit)
+    return budget.block_cells(limit), budget.chunk_bytes(limit)
+
+
+def _input_names(src: Any, sel: Any) -> Any:
+    """The header names of the selected columns (the lazy names themselves when all of a wide
+    input's columns are selected)."""
+    if isinstance(sel, range) and sel == range(len(src.columns)):
+        return src.columns
+    return [src.columns[i] for i in sel]
+
+
 @app.command(epilog=examples(
     "lossctl onehot labels.csv -n 10                  # labels 0..9 -> 10 columns",
     "lossctl onehot labels.csv --offset 1 --header    # labels 1..10, header 1..10",
@@ -135,11 +162,11 @@ def _label_blocks(enc: Any, src: Any, sel: list[int], spec: str) -> Iterator:
 def onehot(
     ctx: typer.Context,
     input: InputArg = None,
-    num_classes: Annotated[Optional[int], typer.Option("--num-classes", "-n", min=1, metavar="N", show_default=False, help="Number of classes C (columns). Default: the largest label + 1 - offset, reported in a note.")] = None,
+    num_classes: Annotated[int | None, typer.Option("--num-classes", "-n", min=1, metavar="N", show_default=False, help="Number of classes C (columns). Default: the largest label + 1 - offset, reported in a note.")] = None,
     offset: Annotated[int, typer.Option("--offset", metavar="K", help="Labels start at K: labels K..K+C-1 go to columns 0..C-1 (--offset 1 for 1-based labels).")] = 0,
-    classes: Annotated[Optional[str], typer.Option("--classes", metavar="A,B,C", callback=classes_list, show_default=False, help="Class names in column order; labels are matched by name and an unknown label is an error. Default for string labels: their sorted unique values (reported in a note, or written with --mapping).")] = None,
-    mapping: Annotated[Optional[str], typer.Option("--mapping", metavar="FILE", show_default=False, help="Write the class -> column mapping (CSV: class,column; columns 0-based) to FILE instead of reporting it in a note.")] = None,
-    dtype: Annotated[Optional[Dtype], typer.Option("--dtype", case_sensitive=False, show_default=False, help="Output values: int (0/1, the default) or float (0.0/1.0; implied by --smooth).")] = None,
+    classes: Annotated[str | None, typer.Option("--classes", metavar="A,B,C", callback=classes_list, show_default=False, help="Class names in column order; labels are matched by name and an unknown label is an error. Default for string labels: their sorted unique values (reported in a note, or written with --mapping).")] = None,
+    mapping: Annotated[str | None, typer.Option("--mapping", metavar="FILE", show_default=False, help="Write the class -> column mapping (CSV: class,column; columns 0-based) to FILE instead of reporting it in a note.")] = None,
+    dtype: Annotated[Dtype | None, typer.Option("--dtype", case_sensitive=False, show_default=False, help="Output values: int (0/1, the default) or float (0.0/1.0; implied by --smooth).")] = None,
     smooth: Annotated[float, typer.Option("--smooth", min=0.0, max=1.0, metavar="EPS", help="Label smoothing: write y*(1-EPS) + EPS/C (float). With --multi-label every column is a binary target and EPS/2 is used (as Keras binary_crossentropy).")] = 0.0,
     multi_label: Annotated[bool, typer.Option("--multi-label", help="Several labels per row, separated by ';' or spaces in one cell ('1;3'), or spread over several columns (empty cells ignored): writes multi-hot rows. A row without labels becomes a row of zeros (noted).")] = False,
     cols: ColsOpt = None,
@@ -149,6 +176,7 @@ def onehot(
     fmt: FormatOpt = None,
     output: OutputOpt = None,
     precision: PrecisionOpt = 6,
+    memory_limit: MemoryOpt = "256M",
     no_color: NoColorOpt = False,
     quiet: QuietOpt = False,
     no_warn: NoWarnOpt = False,
@@ -166,9 +194,10 @@ def onehot(
     the offset, a fraction (2.5), an empty cell, NaN, an unknown string with --classes. Nothing
     is silently dropped, zeroed or wrapped around. With -o, nothing is written on error.
 
-    Rows are converted and written block by block. When C must be inferred, a file is read
-    twice; standard input is kept in memory between the two passes (8 bytes per integer
-    label).
+    Rows are converted and written block by block within --memory-limit; a row of more
+    classes than a block holds is written in column pieces (csv, tsv, npy; json, jsonl and
+    table refuse such rows). When C must be inferred, a file is read twice; standard input is
+    kept in memory between the two passes (8 bytes per integer label).
     """
     env = current_env(ctx)
     spec = resolve_input(input, "onehot", env)
@@ -176,6 +205,7 @@ def onehot(
     from lossctl.io import ReadOptions
     from lossctl.out import check_output, open_sink, resolve_format
 
+    cells, chunk = _budget(memory_limit)
     _check_mapping(mapping, output, spec, env)
     check_output(output, [spec], stdin=env.stdin)
     out_fmt = resolve_format(fmt.value if fmt is not None else None, output,
@@ -187,7 +217,7 @@ def onehot(
     enc = encoding.OneHotEncoder(num_classes, offset=offset, classes=classes, dtype=dtype_s,
                                  smooth=smooth, multi_label=multi_label,
                                  report_mapping=mapping is None)
-    options = ReadOptions(header=input_header, delimiter=delimiter,
+    options = ReadOptions(header=input_header, delimiter=delimiter, chunk_bytes=chunk,
                           known_labels=tuple(classes) if classes else None)
     with open_input(spec, options, input_header, env) as src:
         enc.location = src.location
@@ -196,9 +226,14 @@ def onehot(
         space = enc.space
         with open_sink(out_fmt, space.column_names, output=output, stdout=env.stdout,
                        header=header or out_fmt == "table", nrows=src.nrows, precision=precision,
-                       renderer=table_renderer(no_color) if out_fmt == "table" else None) as sink:
-            for chunk, _start in enc.transform_blocks(blocks):
-                sink.write(chunk)
+                       renderer=table_renderer(no_color, "onehot") if out_fmt == "table" else None,
+                       preview=preview(out_fmt, output), max_cells=cells) as sink:
+            if space.num_classes > cells:  # rows wider than a block: in column pieces
+                for _row, pieces in enc.transform_rows(blocks, max_cells=cells):
+                    sink.write_row_pieces(pieces)
+            else:
+                for onehot_rows, _start in enc.transform_blocks(blocks, max_cells=cells):
+                    sink.write(onehot_rows)
             if mapping is not None:
                 _write_mapping(mapping, space.mapping())
 
@@ -214,18 +249,19 @@ def sparse(
     ctx: typer.Context,
     input: InputArg = None,
     argmax: Annotated[bool, typer.Option("--argmax", help="Take the column of the largest value (probabilities, scores, smoothed targets). Ties go to the lowest column and are counted in a note.")] = False,
-    threshold: Annotated[Optional[float], typer.Option("--threshold", metavar="T", show_default=False, help="Multi-hot rows: every column with a value > T, written as one cell of labels joined by ';' (empty if none, noted).")] = None,
+    threshold: Annotated[float | None, typer.Option("--threshold", metavar="T", show_default=False, help="Multi-hot rows: every column with a value > T, written as one cell of labels joined by ';' (empty if none, noted).")] = None,
     offset: Annotated[int, typer.Option("--offset", metavar="K", help="Add K to the column numbers (the inverse of onehot --offset). Uses numbers even when the input has a header.")] = 0,
-    classes: Annotated[Optional[str], typer.Option("--classes", metavar="A,B,C", callback=classes_list, show_default=False, help="Names for the columns, in order. Default: the input's header names if it has a header, otherwise the 0-based column numbers.")] = None,
+    classes: Annotated[str | None, typer.Option("--classes", metavar="A,B,C", callback=classes_list, show_default=False, help="Names for the columns, in order. Default: the input's header names if it has a header, otherwise the 0-based column numbers.")] = None,
     numbers: Annotated[bool, typer.Option("--numbers", help="Write column numbers even when the input has a header row.")] = False,
     tolerance: Annotated[float, typer.Option("--tolerance", min=0.0, max=0.5, metavar="TOL", help="Strict mode: how far from 0 and 1 a value may be.")] = 1e-6,
     cols: ColsOpt = None,
     header: Annotated[bool, typer.Option("--header", help="Write a header row ('label') in csv/tsv output. Off by default, so the output is the bare label column. For the input's header see --input-header.")] = False,
-    input_header: Annotated[Optional[bool], typer.Option("--input-header/--no-input-header", show_default=False, help="Whether the input's first row is a header (its names become the labels). Default: detected (a first row that is not numeric while the rest is).")] = None,
+    input_header: Annotated[bool | None, typer.Option("--input-header/--no-input-header", show_default=False, help="Whether the input's first row is a header (its names become the labels). Default: detected (a first row that is not numeric while the rest is).")] = None,
     delimiter: DelimiterOpt = None,
     fmt: FormatOpt = None,
     output: OutputOpt = None,
     precision: PrecisionOpt = 6,
+    memory_limit: MemoryOpt = "256M",
     no_color: NoColorOpt = False,
     quiet: QuietOpt = False,
     no_warn: NoWarnOpt = False,
@@ -239,7 +275,8 @@ def sparse(
     probabilities or scores, --threshold T for multi-hot rows.
 
     The label of column j is j + offset, or the j-th --classes name, or the j-th header name
-    of the input. Rows are converted and written block by block.
+    of the input. Rows are converted and written block by block within --memory-limit; a row
+    wider than a block is read and decoded in column pieces. -f npy writes a 1-D (N,) array.
     """
     env = current_env(ctx)
     spec = resolve_input(input, "sparse", env)
@@ -250,26 +287,28 @@ def sparse(
     if numbers and classes is not None:
         raise UsageError(f"{opt('numbers')} and {opt('classes')} exclude each other",
                          hint="--classes names the columns; --numbers numbers them")
+    cells, chunk = _budget(memory_limit)
     check_output(output, [spec], stdin=env.stdin)
     out_fmt = resolve_format(fmt.value if fmt is not None else None, output,
                              stdout_isatty=env.stdout_isatty)
     dec = decoding.SparseDecoder(argmax=argmax, threshold=threshold, offset=offset,
                                  classes=classes, tol=tolerance)
-    options = ReadOptions(header=input_header, delimiter=delimiter)
+    options = ReadOptions(header=input_header, delimiter=delimiter, chunk_bytes=chunk)
     with open_input(spec, options, input_header, env) as src:
         dec.location = src.location
         sel = src.select(cols)
         if classes is None and not numbers and offset == 0 and src.has_header:
-            names = [src.columns[i] for i in sel]
+            names = _input_names(src, sel)
             dec.classes = names
-            if names != [str(j) for j in range(len(names))]:
+            if any(name != str(j) for j, name in enumerate(names)):
                 shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
                 note(f"labels are the input's header names ({shown}); give "
                      f"{opt('numbers', True)} for column numbers")
         name = "labels" if dec.multi else "label"
         with open_sink(out_fmt, [name], output=output, stdout=env.stdout,
                        header=header or out_fmt == "table", nrows=src.nrows, precision=precision,
-                       renderer=table_renderer(no_color) if out_fmt == "table" else None) as sink:
-            for b in src.blocks(sel):
-                sink.write(dec.transform(b.data, b.start))
+                       renderer=table_renderer(no_color, "sparse") if out_fmt == "table" else None,
+                       preview=preview(out_fmt, output), vector=True) as sink:
+            for labels in dec.transform_pieces(src.pieces(sel, max_cells=cells), width=len(sel)):
+                sink.write(labels)
             dec.finish()

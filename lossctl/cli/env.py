@@ -63,7 +63,7 @@ class Environment:
             self.debug = value not in ("", "0", "false", "no")
 
     @classmethod
-    def from_system(cls, **overrides: Any) -> "Environment":
+    def from_system(cls, **overrides: Any) -> Environment:
         """The process's own streams (``sys.stdin``/``stdout``/``stderr`` as they are now)."""
         return cls(**overrides)
 

@@ -7,7 +7,8 @@ name with ``-`` for ``_`` unless a command says otherwise (the converters' input
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from lossctl.errors import NO_VALUE
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import enum
 import inspect
-from typing import Annotated, Any, Callable, Optional
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 
@@ -67,33 +68,33 @@ def _opt(*decls: str, help: str, metavar: str | None = None, **kw: Any) -> Any:
     return typer.Option(*decls, help=help, metavar=metavar, show_default=False, **kw)
 
 
-InputArg = Annotated[Optional[str], typer.Argument(
+InputArg = Annotated[str | None, typer.Argument(
     metavar="INPUT", show_default=False,
     help="Input file (CSV, TSV, TXT, NPY, NPZ as file.npz:key, Parquet, Feather) or - for "
     "standard input. Default: standard input, which must then be a pipe or a file.")]
-FormatOpt = Annotated[Optional[Format], _opt(
+FormatOpt = Annotated[Format | None, _opt(
     "--format", "-f", case_sensitive=False,
     help="Output format. Default: from the -o extension; otherwise a table on a terminal and "
     "csv in a pipe. npy is refused on a terminal.")]
-OutputOpt = Annotated[Optional[str], _opt(
+OutputOpt = Annotated[str | None, _opt(
     "--output", "-o", metavar="PATH",
     help="Write to PATH (atomically: complete or not at all) instead of standard output. Never "
     "one of the inputs.")]
-DelimiterOpt = Annotated[Optional[str], _opt(
+DelimiterOpt = Annotated[str | None, _opt(
     "--delimiter", "-d", metavar="SEP", callback=_delimiter,
     help="Input delimiter: ',', 'tab', ';' or 'space' (runs of whitespace). Default: from the "
     f"extension, else sniffed. ({len(DELIMITERS)} spellings are understood.)")]
 #: Input header for commands whose output header is not an option (compute, inspect, ...).
-HeaderOpt = Annotated[Optional[bool], _opt(
+HeaderOpt = Annotated[bool | None, _opt(
     "--header/--no-header",
     help="Whether the input's first row is a header. Default: detected (a first row that is not "
     "numeric while the rest is).")]
 #: Input header for the converters, whose --header switches the OUTPUT header on.
-InputHeaderOpt = Annotated[Optional[bool], _opt(
+InputHeaderOpt = Annotated[bool | None, _opt(
     "--input-header/--no-input-header",
     help="Whether the input's first row is a header. Default: detected (a first row that is not "
     "numeric while the rest is).")]
-ColsOpt = Annotated[Optional[str], _opt(
+ColsOpt = Annotated[str | None, _opt(
     "--cols", metavar="SPEC",
     help="Input columns: comma-separated names, 1-based numbers, ranges (2-11) and shell-style "
     "globs on names ('p*'). Default: all columns.")]
@@ -119,10 +120,10 @@ def loss_option_parameters() -> list[inspect.Parameter]:
         flag = "--" + o.name.replace("_", "-")
         if o.type is bool:
             info = _opt(f"{flag}/--no-{flag[2:]}", help=o.help)
-            annotation: Any = Annotated[Optional[bool], info]
+            annotation: Any = Annotated[bool | None, info]
         else:
             info = _opt(flag, help=o.help, metavar=o.metavar)
-            annotation = Annotated[Optional[o.type], info]
+            annotation = Annotated[o.type | None, info]
         params.append(inspect.Parameter(o.name, inspect.Parameter.KEYWORD_ONLY, default=None,
                                         annotation=annotation))
     return params

@@ -34,7 +34,7 @@ class Progress:
         self._bar: Any = None
         self._done = 0
 
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Progress:
         return self
 
     def advance(self, rows: int) -> None:
@@ -52,6 +52,6 @@ class Progress:
         if self._bar is not None:
             self._bar.step(rows)
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         if self._bar is not None:
             self._bar.__exit__(*exc)

@@ -8,18 +8,30 @@ bare value in a pipe, one JSON document, the report, or the comparison table.
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from lossctl.cli.env import Environment
 
-__all__ = ["ComputeOutput", "draw", "table_renderer"]
+__all__ = ["PREVIEW_ROWS", "ComputeOutput", "draw", "preview", "table_renderer"]
 
 
-def table_renderer(no_color: bool) -> Any:
+#: Rows at each end of a table that a converter shows on a terminal (a preview: any number of
+#: rows is shown at once, in bounded time and memory).
+PREVIEW_ROWS = 10
+
+
+def table_renderer(no_color: bool, command: str | None = None) -> Any:
     """The rich renderer of ``--format table`` for :func:`lossctl.out.open_sink`."""
     from lossctl import render
+    from lossctl.cli.flags import renderer
 
-    return render.table_renderer(no_color)
+    return render.table_renderer(no_color, flag=renderer(command))
+
+
+def preview(fmt: str, output: str | None) -> int | None:
+    """How many rows at each end a table on the terminal shows (None: all, for a file)."""
+    return PREVIEW_ROWS if fmt == "table" and output is None else None
 
 
 def draw(env: Environment, output: str | None, no_color: bool, paint: Callable[[Any], None],
@@ -52,26 +64,38 @@ class ComputeOutput:
         self.sink: Any = None
         self.stream_rows = False
         self.stream_lines = False
+        self.stream_json = False
+        self._doc: Any = None  # the JSON document, streamed: header, per_sample, then the value
+        self._array: Any = None
+        self._spool: Any = None  # elementwise rows, held on disk until per_sample is closed
 
     def streams(self, ev: Any) -> bool:
         """Whether per-sample data is written block by block as it is computed."""
         comp = ev.computations[0]
         self.stream_rows = self.fmt in ("csv", "tsv", "jsonl", "npy") and not self.value_only
         self.stream_lines = self.value_only and (comp.reduction == "none" or comp.elementwise)
-        return self.stream_rows or self.stream_lines
+        self.stream_json = self.fmt == "json" and not self.value_only
+        return self.stream_rows or self.stream_lines or self.stream_json
 
     def write_block(self, ev: Any, block: Any, stack: contextlib.ExitStack) -> None:
         """Write one block's per-sample rows (the sink opens on the first block)."""
+        if self.stream_json:
+            self._json_block(ev, block, stack)
+            return
         rows = ev.rows
         if self.sink is None:
             from lossctl.out import open_sink
 
             rows.values_only = self.fmt == "npy" or self.stream_lines
+            columns = rows.columns(block, ev.width or 1)
             self.sink = stack.enter_context(open_sink(
-                "csv" if self.stream_lines else self.fmt, rows.columns(block, ev.width or 1),
+                "csv" if self.stream_lines else self.fmt, columns,
                 output=self.output, stdout=self.env.stdout, header=not self.stream_lines,
                 precision=self.precision, nrows=ev.total if self.fmt == "npy" else None,
-                renderer=table_renderer(self.no_color) if self.fmt == "table" else None))
+                renderer=table_renderer(self.no_color) if self.fmt == "table" else None,
+                # per-sample losses are 1-D (N,), as the frameworks' reduction="none" returns;
+                # elementwise losses keep the prediction's shape, (N, 1) for one column
+                vector=self.fmt == "npy" and len(columns) == 1 and not rows.elementwise))
         self.sink.write(*rows.arrays(block))
 
     def finish(self, ev: Any, result: Any) -> None:
@@ -93,9 +117,57 @@ class ComputeOutput:
 
                 write_value(result.value, stdout=self.env.stdout)
         elif self.fmt == "json":
+            self._json_finish(result)
+
+    # --- one JSON document, streamed ------------------------------------------------------
+    def _json_block(self, ev: Any, block: Any, stack: contextlib.ExitStack) -> None:
+        import numpy as np
+
+        if self._doc is None:
+            from lossctl.errors import render_options
+            from lossctl.out import json_document
+
+            comp = ev.computations[0]
+            doc = stack.enter_context(json_document(output=self.output, stdout=self.env.stdout))
+            for name, value in (("loss", comp.spec.name),
+                                ("alias", comp.alias.name if comp.alias else None),
+                                ("convention", comp.convention), ("reduction", comp.reduction),
+                                ("options", dict(comp.options)),
+                                ("predictions", render_options(str(comp.reading), self.flag))):
+                doc.field(name, value)
+            self._doc = doc
+            self._array = doc.array("per_sample")
+            if comp.elementwise:
+                import tempfile
+
+                self._spool = stack.enter_context(tempfile.TemporaryFile(prefix="lossctl-"))
+        self._array.write(block.per_sample)
+        if self._spool is not None and block.elementwise is not None:
+            e = np.ascontiguousarray(block.elementwise, dtype=np.float64)
+            self._width = e.shape[1]
+            self._spool.write(e.tobytes())
+
+    def _json_finish(self, result: Any) -> None:
+        import numpy as np
+
+        if self._doc is None:  # no rows at all: the whole document at once
             from lossctl.out import write_json
 
             write_json(result.to_dict(flag=self.flag), output=self.output, stdout=self.env.stdout)
+            return
+        self._array.close()
+        if self._spool is not None:
+            self._spool.seek(0)
+            rows_per_read = max(1, (8 << 20) // (8 * getattr(self, "_width", 1)))
+            with self._doc.array("elementwise") as arr:
+                while True:
+                    data = self._spool.read(rows_per_read * 8 * getattr(self, "_width", 1))
+                    if not data:
+                        break
+                    arr.write(np.frombuffer(data, dtype=np.float64).reshape(-1, self._width))
+        for name in ("value", "samples", "classes"):
+            self._doc.field(name, getattr(result, name))
+        self._doc.close()
 
     def _compare(self, result: Any) -> None:
         import numpy as np

@@ -11,7 +11,9 @@ names, a column-SPEC selector, a block iterator and a row -> "line N"/"row N" ma
             ...
 
 Zip several sources row by row with :func:`aligned`; read ahead in a worker thread with
-:func:`prefetch`.
+:func:`prefetch`. Rows too wide for a block come in column pieces from
+:meth:`Source.pieces` (``src.pieces(cols, max_cells=n)``: whole rows while a row has at most
+``n`` cells, else one row at a time in pieces of ``n`` columns).
 
 Modules, one concept each:
 
@@ -20,10 +22,12 @@ Modules, one concept each:
   standard input and pipes, spooling; :func:`open_source`, :func:`read_array`;
 - :mod:`~lossctl.io.source`: :class:`Source`, :class:`Block`, the value (dtype) rules;
 - :mod:`~lossctl.io.columns`: column SPECs;
-- text: :mod:`~lossctl.io.sniff` (encoding, delimiter, header rule, column kinds),
+- text: :mod:`~lossctl.io.sniff` (encoding, delimiter, header rule, column kinds; for lines of
+  thousands of fields :mod:`~lossctl.io.sniff_wide`),
   :mod:`~lossctl.io.cells` (fields and number rules), :mod:`~lossctl.io.text` (the source),
-  :mod:`~lossctl.io.text_python` and :mod:`~lossctl.io.text_arrow` (the two engines),
-  :mod:`~lossctl.io.text_errors` (their messages);
+  :mod:`~lossctl.io.text_python`, :mod:`~lossctl.io.text_arrow` and
+  :mod:`~lossctl.io.text_wide` (the three engines: small inputs, large ones, lines of
+  thousands of fields), :mod:`~lossctl.io.text_errors` (their messages);
 - :mod:`~lossctl.io.npy`, :mod:`~lossctl.io.npz`, :mod:`~lossctl.io.arrow` (Parquet, Feather,
   Arrow IPC);
 - :mod:`~lossctl.io.readahead` (:func:`prefetch`), :mod:`~lossctl.io.align` (:func:`aligned`);

@@ -177,7 +177,7 @@ class FeatherSource(_ArrowSource):
             if self._format == "v1":
                 import warnings
 
-                import pyarrow.feather as feather
+                from pyarrow import feather
 
                 with warnings.catch_warnings():  # "Feather V1 is deprecated": still readable
                     warnings.simplefilter("ignore", DeprecationWarning)

@@ -21,12 +21,14 @@ A column's kind (int, float, bool, str) comes from its cells in the sniffed samp
 from __future__ import annotations
 
 import csv
+import math
 import re
 from collections import Counter
 
 import numpy as np
 
-__all__ = ["BadCell", "cell_class", "column_kind", "convert", "split_lines"]
+__all__ = ["BadCell", "cell_class", "check_range", "column_kind", "convert", "overflows",
+           "split_lines"]
 
 # Missing values in numeric columns. String columns keep these as literal strings.
 MISSING = ("", "NA", "N/A", "n/a", "NULL", "null", "None")
@@ -67,10 +69,17 @@ def split_ws(line: str) -> list[str]:
     return re.split(r"[ \t]+", s) if s else [""]
 
 
+def _no_field_limit() -> None:
+    """The csv module refuses fields over 131,072 characters; a cell is as long as its line."""
+    if csv.field_size_limit() < 1 << 30:
+        csv.field_size_limit(1 << 30)
+
+
 def split_lines(lines: list[str], delim: str) -> list[list[str]]:
     """Split lines into fields; a quote never spans lines (each line is parsed on its own)."""
     if delim == " ":
         return [split_ws(x) for x in lines]
+    _no_field_limit()
     reader = csv.reader(lines, delimiter=delim, quotechar='"', doublequote=True, strict=False)
     rows = []
     try:
@@ -85,12 +94,14 @@ def split_lines(lines: list[str], delim: str) -> list[list[str]]:
     return rows
 
 
-def odd_quote_line(lines: list[str], delim: str) -> int | None:
-    """Index of the first line with an unbalanced double quote (delimited mode), else None."""
+def odd_quote_line(lines: list[str] | list[bytes], delim: str) -> int | None:
+    """Index of the first line (str or bytes) with an unbalanced double quote (delimited
+    mode), else None."""
     if delim == " ":
         return None
     for i, x in enumerate(lines):
-        if '"' in x and x.count('"') % 2:
+        q = '"' if isinstance(x, str) else b'"'
+        if q in x and x.count(q) % 2:  # type: ignore[arg-type]
             return i
     return None
 
@@ -136,7 +147,7 @@ def column_kind(classes: Counter) -> str:
 def convert(cells, kind: str, col: int) -> np.ndarray:
     """Convert one column of text cells (list or object/str array) by ``kind``.
 
-    The one place text becomes numbers, shared by both engines. Raises BadCell (row is the
+    The one place text becomes numbers, shared by the three engines. Raises BadCell (row is the
     index into ``cells``).
     """
     if kind == "str":
@@ -152,10 +163,29 @@ def convert(cells, kind: str, col: int) -> np.ndarray:
             try:
                 if kind == "int":
                     return np.array(cells, dtype=np.int64)
-                return np.array(cells, dtype=np.float64)
+                out = np.array(cells, dtype=np.float64)
             except (ValueError, OverflowError, TypeError):
                 pass
+            else:
+                if not np.isinf(out).any():
+                    return out
+                check_range(cells, np.flatnonzero(np.isinf(out)), col)
+                return out
     return _convert_slow(list(cells), kind, col)
+
+
+def overflows(cell: str) -> bool:
+    """Whether a cell that reads as +-inf is a finite number beyond the float64 range
+    (``1e400``), not an ``inf`` spelled out."""
+    return "inf" not in cell.lower()
+
+
+def check_range(cells, where, col: int) -> None:
+    """Raise BadCell (why ``range``) for the first of the cells at ``where`` (that read as
+    +-inf) that is a finite number beyond the float64 range."""
+    for i in where.tolist():
+        if overflows(str(cells[i])):
+            raise BadCell(int(i), col, str(cells[i]), "range")
 
 
 def _convert_slow(cells: list[str], kind: str, col: int) -> np.ndarray:
@@ -173,6 +203,8 @@ def _convert_slow(cells: list[str], kind: str, col: int) -> np.ndarray:
                 v = float(s)
         elif _FLOAT_RE.fullmatch(s):
             v = float(s)
+            if math.isinf(v) and overflows(s):
+                raise BadCell(i, col, c, "range")
         else:
             raise BadCell(i, col, c)
         if ints and not isinstance(v, int):

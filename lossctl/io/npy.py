@@ -4,15 +4,22 @@ Never ``np.load`` or memory-mapped: the header is parsed with ``numpy.lib.format
 read in blocks with ``readinto`` (memory stays bounded, pipes work). ``allow_pickle`` is never
 used: an object array is refused before any of its bytes are read. Fortran-order arrays are
 read whole (their rows are not contiguous), then sliced. ``(N,)`` and ``(N, 1)`` are one
-column, ``(N, C)`` is C columns named ``"1".."C"``; 0-D and 3-D+ arrays are a
+column, ``(N, C)`` is C columns named ``"1".."C"`` (lazily, see
+:func:`~lossctl.io.source.column_names`); 0-D and 3-D+ arrays are a
 :class:`~lossctl.errors.ShapeError`. bool and integers become int64 (uint64 above the int64
 range: float64), floats float64, ``<U``/UTF-8 ``S`` strings ``<U``; a file shorter than its
 header announces is an error naming the row where the data ends.
+
+Rows too wide for a block (:meth:`~lossctl.io.source.Source.pieces`) are read in column pieces:
+a C-order row is contiguous bytes, so a run of consecutive columns is read piece by piece with
+``readinto`` (the columns before and after it are skipped). Other selections, and Fortran order,
+read whole rows.
 """
 from __future__ import annotations
 
+import io
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import IO
 
 import numpy as np
@@ -20,7 +27,7 @@ import numpy as np
 from lossctl.errors import InputError, LossctlError, ShapeError
 from lossctl.io.cells import INT64_MAX
 from lossctl.io.options import ReadOptions
-from lossctl.io.source import Block, Source
+from lossctl.io.source import Block, Piece, Source, column_names, contiguous, is_all
 from lossctl.io.spec import magic_hint
 from lossctl.io.streams import looks_texty, read_upto, readinto_exact
 
@@ -38,15 +45,16 @@ def npy_header(fp: IO[bytes]) -> tuple[tuple[int, ...], bool, np.dtype]:
     if len(head) < 8 or not head.startswith(b"\x93NUMPY"):
         raise _bad_magic(head)
     version = (head[6], head[7])
+    header = _header_bytes(fp, version)  # its length is checked before it is read
     try:
         if version == (1, 0):
-            shape, fortran, dtype = npformat.read_array_header_1_0(fp)
+            shape, fortran, dtype = npformat.read_array_header_1_0(io.BytesIO(header))
         elif version == (2, 0):
-            shape, fortran, dtype = npformat.read_array_header_2_0(fp)
+            shape, fortran, dtype = npformat.read_array_header_2_0(io.BytesIO(header))
         else:
             from numpy.lib import _format_impl
 
-            shape, fortran, dtype = _format_impl._read_array_header(fp, version)
+            shape, fortran, dtype = _format_impl._read_array_header(io.BytesIO(header), version)
     except LossctlError:
         raise
     except Exception as e:  # numpy raises ValueError, SyntaxError, tokenize.TokenError, ...
@@ -57,6 +65,30 @@ def npy_header(fp: IO[bytes]) -> tuple[tuple[int, ...], bool, np.dtype]:
         raise InputError(f"has a corrupt NPY header (negative dimension in shape {shape})",
                          hint="re-create the file with numpy.save")
     return shape, bool(fortran), np.dtype(dtype)
+
+
+#: numpy's own limit (``max_header_size`` of ``np.load``): a longer header is refused unread.
+MAX_HEADER_BYTES = 10_000
+
+
+def _header_bytes(fp: IO[bytes], version: tuple[int, int]) -> bytes:
+    """The header's length field and text, refusing a length beyond MAX_HEADER_BYTES before
+    reading it (a file can claim a header of 4 GB)."""
+    size_bytes = 2 if version == (1, 0) else 4
+    raw = read_upto(fp, size_bytes)
+    if len(raw) < size_bytes:
+        raise InputError("is a truncated NPY file (it ends inside the header)",
+                         hint="check that the file was written completely")
+    length = int.from_bytes(raw, "little")
+    if length > MAX_HEADER_BYTES:
+        raise InputError(f"has an NPY header of {length} bytes, more than numpy's limit of "
+                         f"{MAX_HEADER_BYTES}: it is corrupt or not made by numpy.save",
+                         hint="re-create the file with numpy.save")
+    text = read_upto(fp, length)
+    if len(text) < length:
+        raise InputError("is a truncated NPY file (it ends inside the header)",
+                         hint="check that the file was written completely")
+    return raw + text
 
 
 def _bad_magic(head: bytes) -> InputError:
@@ -147,6 +179,17 @@ def final_dtype(dtype: np.dtype) -> np.dtype | None:
     return None
 
 
+def _member_error(src: Source, e: Exception) -> Exception:
+    """A corrupt NPZ member (zip and zlib errors) as an InputError; anything else as it is."""
+    if src.kind != "npz":
+        return e
+    from lossctl.io.npz import _CORRUPT_HINT, _zip_errors
+
+    if isinstance(e, _zip_errors()):
+        return InputError(f"is a corrupt NPZ file ({e})", hint=_CORRUPT_HINT)
+    return e
+
+
 class NpySource(Source):
     """NPY read in row blocks with readinto; also the member reader of
     :class:`~lossctl.io.npz.NpzSource`."""
@@ -190,7 +233,7 @@ class NpySource(Source):
         elif size is not None:
             header_len = fp.tell()
         self._shape, self._fortran, self._dtype = shape, fortran, dtype
-        self.columns = [str(i + 1) for i in range(k)]
+        self.columns = column_names(k)
         self.nrows = n
         self._k = k
         self._rowbytes = k * dtype.itemsize
@@ -223,8 +266,8 @@ class NpySource(Source):
             fp.close()
         return Block(out, 0)
 
-    def _read_into(self, fp: IO[bytes], out: np.ndarray, idx: list[int]) -> None:
-        all_cols = idx == list(range(self._k))
+    def _read_into(self, fp: IO[bytes], out: np.ndarray, idx: Sequence[int]) -> None:
+        all_cols = is_all(idx, self._k)
         if final_dtype(self._dtype) is not None and all_cols:
             got = readinto_exact(fp, memoryview(out.view(np.uint8).reshape(-1)))
             if got < out.nbytes:
@@ -284,13 +327,65 @@ class NpySource(Source):
     def _chunks_raw(self, fp: IO[bytes], idx: list[int]) -> Iterator[np.ndarray]:
         if self._fortran:
             yield from self._fortran_chunks(fp, idx)
-        elif final_dtype(self._dtype) is not None and idx == list(range(self._k)):
+        elif final_dtype(self._dtype) is not None and is_all(idx, self._k):
             yield from self._direct_chunks(fp)
         else:
-            all_cols = idx == list(range(self._k))
+            all_cols = is_all(idx, self._k)
             for _, view in self._raw_blocks(fp):
                 conv = npy_convert(view if all_cols else view[:, idx])
                 yield conv.copy() if np.shares_memory(conv, view) else conv  # never hand out the buffer
+
+    def _pieces(self, idx: Sequence[int], width: int) -> Iterator[Piece]:
+        """Rows wider than ``width``: a run of consecutive columns is read piece by piece."""
+        if self._fortran or not contiguous(idx):
+            yield from super()._pieces(idx, width)
+            return
+        fp = self._open_data()
+        self._cleanup.append(fp.close)
+        try:
+            yield from self._row_pieces(fp, idx[0], idx[-1] + 1, width)
+        except Exception as e:
+            err = _member_error(self, e)
+            if err is e:
+                raise
+            raise err from e
+        finally:
+            fp.close()
+
+    def _row_pieces(self, fp: IO[bytes], a: int, b: int, width: int) -> Iterator[Piece]:
+        """Columns ``a .. b-1`` of every row, ``width`` at a time, read into one buffer."""
+        item = self._dtype.itemsize
+        buf = np.empty(min(width, b - a), dtype=self._dtype)
+        for row in range(self.nrows):
+            self._skip(fp, a * item, row)
+            for c in range(0, b - a, width):
+                view = buf[: min(width, b - a - c)]
+                if readinto_exact(fp, memoryview(view.view(np.uint8))) < view.nbytes:
+                    raise self._truncated(row, 0)
+                try:
+                    conv = npy_convert(view[None, :])
+                except _BadText:
+                    raise InputError(
+                        "holds a string that is not valid text (a code point beyond U+10FFFF "
+                        "or a surrogate)", location=f"row {row}", row=row,
+                        hint="re-create the array from valid str values") from None
+                conv = conv.copy() if np.shares_memory(conv, view) else conv
+                yield Piece(conv, row, c, c + len(view) >= b - a)
+            self._skip(fp, (self._k - b) * item, row)
+
+    def _skip(self, fp: IO[bytes], nbytes: int, row: int) -> None:
+        """Pass over ``nbytes`` of the data (seek in a file, read and drop from a stream)."""
+        if nbytes <= 0:
+            return
+        if fp.seekable():
+            fp.seek(nbytes, os.SEEK_CUR)
+            return
+        scratch = bytearray(min(nbytes, 1 << 20))
+        while nbytes > 0:
+            got = readinto_exact(fp, memoryview(scratch)[: min(nbytes, len(scratch))])
+            if not got:
+                raise self._truncated(row, 0)
+            nbytes -= got
 
     def _fortran_chunks(self, fp: IO[bytes], idx: list[int]) -> Iterator[np.ndarray]:
         """Fortran order stores column after column: rows are not contiguous, so read it whole."""

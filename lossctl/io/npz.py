@@ -65,7 +65,7 @@ class NpzSource(NpySource):
 def _pick_member(zf, name: str, key: str | None):
     """The zip member ``key`` names (``key.npy`` or ``key``), or the only one."""
     members = [m for m in zf.infolist() if not m.is_dir()]
-    keys = [m.filename[:-4] if m.filename.endswith(".npy") else m.filename for m in members]
+    keys = [m.filename.removesuffix(".npy") for m in members]
     base = name.rsplit(":", 1)[0] if key is not None else name
     if not members:
         raise InputError("holds no arrays", hint="write it with numpy.savez(path, name=array)")

@@ -32,6 +32,13 @@ Column kinds
     there makes it a string column (string labels); a non-numeric value further down in a
     numeric column is an error that names the line.
 
+Wide lines
+    Sample lines of more than :data:`~lossctl.io.text_wide.WIDE_FIELDS` fields are never split
+    into a string per cell: fields are counted with ``str.count`` and the same rules are
+    applied to per-cell class codes computed with numpy (:func:`lossctl.io.sniff_wide.decide`):
+    all numbers -> float columns, int where every sampled cell is an integer; the header rule as
+    above.
+
 The sizes are module constants (tests shrink them): :data:`SAMPLE_BYTES` is read up front,
 :data:`SNIFF_BYTES` of it (whole lines, at most :data:`SNIFF_LINES`) decide.
 """
@@ -39,12 +46,14 @@ from __future__ import annotations
 
 import codecs
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import IO
 
 import numpy as np
 
 from lossctl.errors import InputError
+from lossctl.io import sniff_wide, text_wide
 from lossctl.io.cells import TYPED, cell_class, column_kind, odd_quote_line, split_lines
 from lossctl.io.options import ReadOptions
 from lossctl.io.spec import magic_hint
@@ -70,13 +79,14 @@ SNIFF_ORDER = ("\t", ";", ",", " ")
 class Layout:
     delimiter: str
     header: bool
-    names: list[str]
+    names: Sequence[str]  # a list, or lazy names beyond lossctl.io.source.WIDE_COLUMNS columns
     nfields: int  # fields per line in the file (including a trailing empty one)
     trailing: bool  # every line ends with a delimiter: the last (empty) field is dropped
     kinds: list[str]  # per visible column: int / float / bool / str
     data_offset: int  # byte offset of the first line after the header
     first_line: int  # 1-based physical line number at data_offset
     guessed: bool = False  # the header was a guess (text above text): the reader says so
+    wide: bool = False  # lines of more than text_wide.WIDE_FIELDS fields: the wide-row engine
 
 
 def line_too_long() -> InputError:
@@ -85,20 +95,24 @@ def line_too_long() -> InputError:
 
 def read_sample(fp: IO[bytes], options: ReadOptions) -> tuple[bytes, bool]:
     """The first bytes of a text input (whole inputs up to ``small_text_bytes``) and whether
-    they are all of it. Very long lines: at least two whole lines are read."""
+    they are all of it. Very long lines: at least two whole lines are read (in steps of
+    :data:`SAMPLE_BYTES`, so a sample of two 6 MB lines is not read as 16 MB)."""
     want = max(SAMPLE_BYTES, options.small_text_bytes) + 1
     data = read_upto(fp, want)
     if len(data) < want:
         return data, True
-    buf = bytearray(data)
-    while buf.count(b"\n", 0) < 2:
-        more = read_upto(fp, len(buf))
+    parts = [data]
+    size, newlines = len(data), data.count(b"\n")
+    while newlines < 2:
+        more = read_upto(fp, SAMPLE_BYTES)
         if not more:
-            return bytes(buf), True
-        buf += more
-        if len(buf) > MAX_LINE_BYTES:
+            return b"".join(parts), True
+        parts.append(more)
+        size += len(more)
+        newlines += more.count(b"\n")
+        if size > MAX_LINE_BYTES:
             raise line_too_long()
-    return bytes(buf), False
+    return b"".join(parts), False
 
 
 def sniff(sample: bytes, eof: bool, options: ReadOptions, ext: str) -> Layout:
@@ -110,27 +124,63 @@ def sniff(sample: bytes, eof: bool, options: ReadOptions, ext: str) -> Layout:
     lines = _sample_lines(body, eof)
     # leading blank lines are skipped (and counted)
     lead = 0
-    while lead < len(lines) and lines[lead].strip(" \t") == "":
+    while lead < len(lines) and lines[lead].strip(b" \t") == b"":
         lead += 1
-    content = [(i, x) for i, x in enumerate(lines) if i >= lead and x.strip(" \t") != ""][:SNIFF_LINES]
+    content = [(i, x) for i, x in enumerate(lines) if i >= lead and x.strip(b" \t") != b""][:SNIFF_LINES]
+    del lines
     if not content:
         raise InputError("has no data rows", hint="the input is empty")
+    long = any(len(x) >= text_wide.WIDE_FIELDS for _, x in content)  # wide lines stay bytes
+    if not long:
+        content = _decoded(content)
     texts = [x for _, x in content]
     delim = options.delimiter or sniff_delimiter(texts, ext)
     bad = odd_quote_line(texts, delim)
     if bad is not None:
         raise quote_error(f"line {content[bad][0] + 1}")
-    rows = split_lines(texts, delim)
-    guessed = False
+    wide = long and is_wide(texts, delim)
+    if long and not wide:
+        content = _decoded(content)
+        texts = [x for _, x in content]
+    decide = sniff_wide.decide if wide else _decide
+    header, guessed, nfields, trailing, names, kinds = decide(texts, content, delim, options)
+    if header and eof and len(content) == 1:
+        raise only_header_error()
+    consumed = content[0][0] + 1 if header else lead  # lines before the data: blanks, header
+    offset = _line_offset(body, consumed)
+    return Layout(delim, header, names, nfields, trailing, kinds, bom + offset, consumed + 1,
+                  guessed, wide)
+
+
+def _decoded(content: list[tuple[int, bytes]]) -> list[tuple[int, str]]:
+    return [(i, x.decode("utf-8")) for i, x in content]
+
+
+def is_wide(texts: list[str] | list[bytes], delim: str) -> bool:
+    """Whether a sample line has more than :data:`~lossctl.io.text_wide.WIDE_FIELDS` fields
+    (then the wide-row engine reads the input)."""
+    limit = text_wide.WIDE_FIELDS
+    return any(len(x) >= limit and text_wide.field_count(x, delim) > limit for x in texts)
+
+
+def decide_header(options: ReadOptions, detect, first_cells) -> tuple[bool, bool]:
+    """(header, guessed): the user's ``header``, else ``detect()`` -> (header, certain); an
+    uncertain header whose cells (``first_cells()``) are all known labels is data."""
     if options.header is not None:
-        header = options.header
-    else:
-        header, certain = detect_header(rows, delim)
-        if header and not certain and options.known_labels is not None:
-            first_row = [c.strip() for c in rows[0]]
-            known = set(options.known_labels)
-            header, certain = (False, True) if all(c in known for c in first_row) else (True, True)
-        guessed = header and not certain
+        return options.header, False
+    header, certain = detect()
+    if header and not certain and options.known_labels is not None:
+        known = set(options.known_labels)
+        header, certain = (False, True) if all(c in known for c in first_cells()) else (True, True)
+    return header, header and not certain
+
+
+def _decide(texts: list[str], content: list[tuple[int, str]], delim: str, options: ReadOptions
+            ) -> tuple[bool, bool, int, bool, list[str], list[str]]:
+    """(header, guessed, nfields, trailing, names, kinds) of the sample lines."""
+    rows = split_lines(texts, delim)
+    header, guessed = decide_header(options, lambda: detect_header(rows, delim),
+                                    lambda: (c.strip() for c in rows[0]))
     first = rows[0]
     data = rows[1:] if header else rows
     nfields, trailing = _fields(first, data, header)
@@ -138,12 +188,7 @@ def sniff(sample: bytes, eof: bool, options: ReadOptions, ext: str) -> Layout:
     names = _names(first, width) if header else [str(j + 1) for j in range(width)]
     line_of = [content[r + (1 if header else 0)][0] + 1 for r in range(len(data))]
     kinds = _kinds(data, nfields, width, delim, names, line_of)
-    if header and not data and eof and len(content) == 1:
-        raise only_header_error()
-    consumed = content[0][0] + 1 if header else lead  # lines before the data: blanks, header
-    offset = _line_offset(body, consumed)
-    return Layout(delim, header, names, nfields, trailing, kinds, bom + offset, consumed + 1,
-                  guessed)
+    return header, guessed, nfields, trailing, names, kinds
 
 
 # --- encoding and lines ---------------------------------------------------------------------------
@@ -164,25 +209,51 @@ def _check_text(sample: bytes, head: bytes) -> None:
         raise InputError("uses old Mac line ends (CR only)", hint="convert with: tr '\\r' '\\n' < in.csv > out.csv")
 
 
-def _sample_lines(body: bytes, eof: bool) -> list[str]:
-    """The whole lines of the first SNIFF_BYTES (at least two lines), decoded, CR stripped."""
+def _sample_lines(body: bytes, eof: bool) -> list[bytes]:
+    """The whole lines of the first SNIFF_BYTES, checked to be UTF-8, CR stripped. When that is
+    one very long line that may be a header (it holds a byte no number has), the line below it
+    too, so that the header rule and the column kinds see data."""
     end = len(body) if eof else body.rfind(b"\n") + 1
     stop = end
     if end > SNIFF_BYTES:
         nl = body.find(b"\n", SNIFF_BYTES)
         stop = min(end, nl + 1) if nl >= 0 else end
-    region = body[:stop]
-    try:
-        text = region.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise utf8_error(1 + region.count(b"\n", 0, e.start)) from e
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    lines = [x.rstrip("\r") for x in lines]
+    lines = _split(body, 0, stop)
+    nonblank = [x for x in lines if x.strip(b" \t\r")]
+    if len(nonblank) == 1 and stop < end and nonblank[0].translate(None, _NUMBER_BYTES):
+        while stop < end:
+            nl = body.find(b"\n", stop)
+            nxt = end if nl < 0 else min(end, nl + 1)
+            more = _split(body, stop, nxt)
+            lines += more
+            stop = nxt
+            if more[0].strip(b" \t\r"):
+                break
+    if not all(x.isascii() for x in lines):
+        try:
+            str(memoryview(body)[:stop], "utf-8")
+        except UnicodeDecodeError as e:
+            raise utf8_error(1 + body.count(b"\n", 0, e.start)) from e
+    lines = [x.rstrip(b"\r") for x in lines]
     for j, line in enumerate(lines):  # a CR left is inside a line (old Mac ends, a stray byte)
-        if "\r" in line:
+        if b"\r" in line:
             raise stray_cr(f"line {j + 1}")
+    return lines
+
+
+#: The bytes of numbers, delimiters and blanks (a line of only these is no header).
+_NUMBER_BYTES = b"0123456789+-.eE,;\t \r"
+
+
+def _split(body: bytes, start: int, stop: int) -> list[bytes]:
+    """The lines of ``body[start:stop]``, a copy per line (not of the region as well)."""
+    lines = []
+    pos = start
+    while pos < stop:
+        nl = body.find(b"\n", pos, stop)
+        e = nl if nl >= 0 else stop
+        lines.append(body[pos:e])
+        pos = e + 1
     return lines
 
 
@@ -258,9 +329,13 @@ def sniff_delimiter(lines: list[str], ext: str) -> str:
     lines = lines[:200]
     best = None
     for order, d in enumerate(SNIFF_ORDER):
-        if d != " " and not any(d in x for x in lines):
+        sep = d.encode() if lines and isinstance(lines[0], bytes) else d
+        if d != " " and not any(sep in x for x in lines):
             continue
-        counts = Counter(len(r) for r in split_lines(lines, d))
+        short = [x if isinstance(x, str) else x.decode("utf-8") for x in lines
+                 if len(x) < text_wide.WIDE_FIELDS]
+        counts = Counter(len(r) for r in split_lines(short, d)) if short else Counter()
+        counts.update(text_wide.field_count(x, d) for x in lines if len(x) >= text_wide.WIDE_FIELDS)
         mode, hits = counts.most_common(1)[0]
         frac = hits / len(lines)
         if mode > 1 and frac >= 0.8:

@@ -13,6 +13,13 @@ Values (:class:`Block`)
     fine for predictions and only happens to labels that are invalid anyway). A source with no
     data rows (empty text, header only, a 0-row array) is an InputError "no data rows".
 
+Wide rows
+    A source of more than :data:`WIDE_COLUMNS` columns numbers them lazily
+    (:class:`NumberedNames`, not a list of strings) and selects all of them as a ``range``.
+    :meth:`Source.pieces` yields blocks of at most a given number of cells: whole rows while a
+    row fits, else one row at a time in column pieces (:class:`Piece`); NPY reads such rows
+    piece by piece, wide text lines are parsed piece by piece.
+
 Closing
     :meth:`Source.close` first closes every block iterator it handed out and stops (and waits
     for) every reader thread working for it, then closes its files: no thread of ours is still
@@ -23,6 +30,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +38,84 @@ from lossctl.errors import InputError, LossctlError
 from lossctl.io.columns import select
 from lossctl.io.options import ReadOptions
 
-__all__ = ["Block", "Source"]
+__all__ = ["WIDE_COLUMNS", "Block", "LazyNames", "NumberedNames", "Piece", "Source",
+           "column_names"]
+
+#: Sources with more columns than this number them lazily and select all of them as a range
+#: (a list of a million names or indices alone would take 36-64 MB).
+WIDE_COLUMNS = 4096
+
+
+class LazyNames(Sequence):
+    """Column names made when asked for: a sequence of str that compares equal to the list of
+    the same names. Subclasses give ``__len__`` and ``_name(i)``."""
+
+    def _name(self, i: int) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self._name(j) for j in range(*i.indices(len(self)))]
+        n = len(self)
+        i = int(i)
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError("column index out of range")
+        return self._name(i)
+
+    def __iter__(self) -> Iterator[str]:
+        return (self._name(i) for i in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, (list, tuple, LazyNames)):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        shown = ", ".join(repr(x) for x in self[:3])
+        return f"<{type(self).__name__} of {len(self)}: {shown}, ...>"
+
+
+class NumberedNames(LazyNames):
+    """The names ``str(first) .. str(first + n - 1)``, made when asked for."""
+
+    def __init__(self, n: int, first: int = 1) -> None:
+        self.n, self.first = int(n), int(first)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def _name(self, i: int) -> str:
+        return str(self.first + i)
+
+    def __contains__(self, x: object) -> bool:
+        try:
+            v = int(x)  # type: ignore[call-overload]
+        except (TypeError, ValueError):
+            return False
+        return isinstance(x, str) and str(v) == x and 0 <= v - self.first < self.n
+
+
+def column_names(k: int) -> list[str] | NumberedNames:
+    """``"1" .. "k"``: a list, or lazily numbered names beyond :data:`WIDE_COLUMNS` columns."""
+    return NumberedNames(k) if k > WIDE_COLUMNS else [str(j + 1) for j in range(k)]
+
+
+def is_all(idx: Sequence[int], k: int) -> bool:
+    """True when ``idx`` selects columns ``0 .. k-1`` in order."""
+    if isinstance(idx, range):
+        return len(idx) == k and (k == 0 or (idx.start == 0 and idx.step == 1))
+    return len(idx) == k and all(i == j for j, i in enumerate(idx))
+
+
+def contiguous(idx: Sequence[int]) -> bool:
+    """True when ``idx`` is a run of consecutive increasing columns."""
+    if isinstance(idx, range):
+        return idx.step == 1 or len(idx) <= 1
+    return all(idx[j + 1] - idx[j] == 1 for j in range(len(idx) - 1))
 
 
 @dataclass
@@ -47,6 +132,23 @@ class Block:
 
     def __len__(self) -> int:
         return len(self.data)
+
+
+@dataclass
+class Piece:
+    """Columns ``col .. col + width`` of the selection, for rows ``start .. start + n``.
+
+    Attributes:
+        data: ``(n, width)`` array, dtypes as in :class:`Block`.
+        start: 0-based index of the first row.
+        col: position of the piece's first column in the selection.
+        last: the piece ends its rows (``col == 0`` and ``last`` is a whole-row block).
+    """
+
+    data: np.ndarray
+    start: int
+    col: int = 0
+    last: bool = True
 
 
 class Source:
@@ -92,6 +194,8 @@ class Source:
             InputError: a part matches no column (``option="cols"``); the hint lists the
                 available columns.
         """
+        if (spec is None or not str(spec).strip()) and len(self.columns) > WIDE_COLUMNS:
+            return range(len(self.columns))  # type: ignore[return-value]
         return select(spec, self.columns, self.name)
 
     # -- reading ------------------------------------------------------------------------------------
@@ -110,6 +214,32 @@ class Source:
         if not parts:
             return Block(np.empty((0, k), dtype=np.float64), 0)
         return Block(concat(parts), 0)
+
+    def pieces(self, cols: list[int] | None = None, *, max_cells: int) -> Iterator[Piece]:
+        """Yield the selected columns in blocks of at most ``max_cells`` cells.
+
+        Whole rows (``col == 0``, ``last``) of at most ``options.block_rows`` rows while a row
+        fits in ``max_cells``; otherwise one row at a time, in column pieces of ``max_cells``
+        columns, in order (the last one ``last``). NPY files and wide text lines are read piece
+        by piece, so a row never has to fit in memory at once (a text line does, as bytes).
+        """
+        idx = self._check_cols(cols)
+        if max_cells < 1:
+            raise ValueError(f"max_cells must be >= 1, not {max_cells}")
+        k = len(idx)
+        if k <= max_cells:
+            rows = max(1, min(self.options.block_rows, max_cells // max(k, 1)))
+            return self._track(self._guard(_as_pieces(rebatch(self._start(idx), rows))))
+        self._begin_pass()
+        return self._track(self._guard(self._pieces(idx, max_cells)))
+
+    def _pieces(self, idx: Sequence[int], width: int) -> Iterator[Piece]:
+        """Rows wider than ``width`` in column pieces; this default cuts whole rows (formats
+        that can read part of a row override it)."""
+        k = len(idx)
+        for b in rebatch(self._chunks(idx), 1):
+            for c in range(0, k, width):
+                yield Piece(b.data[:, c : c + width], b.start, c, c + width >= k)
 
     def _start(self, cols: list[int] | None) -> Iterator[np.ndarray]:
         idx = self._check_cols(cols)
@@ -177,10 +307,15 @@ class Source:
         self._iterators.add(it)
         return it
 
-    def _check_cols(self, cols: list[int] | None) -> list[int]:
+    def _check_cols(self, cols: Sequence[int] | None) -> Sequence[int]:
         k = len(self.columns)
         if cols is None:
-            return list(range(k))
+            return range(k) if k > WIDE_COLUMNS else list(range(k))
+        if isinstance(cols, range):
+            lo, hi = (min(cols[0], cols[-1]), max(cols[0], cols[-1])) if len(cols) else (0, -1)
+            if not (0 <= lo and hi < k):
+                raise ValueError(f"column indices {cols} out of range for {k} columns of {self.name}")
+            return cols
         out = [int(c) for c in cols]
         bad = [c for c in out if not 0 <= c < k]
         if bad:
@@ -194,6 +329,15 @@ class Source:
             raise e.with_source(self.name)
         except OSError as e:
             raise InputError(f"read failed: {e.strerror or e}", source=self.name) from e
+
+
+def _as_pieces(blocks: Iterator[Block]) -> Iterator[Piece]:
+    """Whole-row blocks as pieces; closing this generator closes ``blocks``."""
+    try:
+        for b in blocks:
+            yield Piece(b.data, b.start)
+    finally:
+        blocks.close()  # type: ignore[attr-defined]
 
 
 class _Iterator:

@@ -128,9 +128,18 @@ def split_spec(spec: str) -> tuple[str, str | None]:
     """``path`` or ``path.npz:key`` -> (path, key). An existing path is never split."""
     if os.path.exists(spec):
         return spec, None
+    # the key is everything after the first ".npz:" whose left part is a file: keys may hold
+    # ":" and "/" (np.savez(path, **{"run:1/probs": a}) stores the member "run:1/probs.npy")
+    lower = spec.lower()
+    at = lower.find(".npz:")
+    while at >= 0:
+        base = spec[: at + 4]
+        if os.path.isfile(base):
+            return base, (spec[at + 5:] or None)
+        at = lower.find(".npz:", at + 1)
     base, sep, key = spec.rpartition(":")
     if sep and base.lower().endswith(".npz") and "/" not in key and os.sep not in key:
-        return base, (key or None)
+        return base, (key or None)  # (the NPZ itself is missing: reported as such)
     return spec, None
 
 

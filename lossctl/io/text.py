@@ -4,13 +4,16 @@ The layout (encoding, delimiter, header, column kinds) is sniffed from the first
 (:mod:`lossctl.io.sniff`); cells are split and converted by the rules of
 :mod:`lossctl.io.cells`; every error names the line (:mod:`lossctl.io.text_errors`).
 
-Engines: inputs up to ``ReadOptions.small_text_bytes`` (1 MB) are parsed whole in pure Python
+Engines: lines of more than :data:`~lossctl.io.text_wide.WIDE_FIELDS` fields (2,048) are read by
+the wide-row engine (:mod:`lossctl.io.text_wide`: line by line into numpy, rows wider than a
+block in column pieces). Otherwise inputs up to ``ReadOptions.small_text_bytes`` (1 MB) are
+parsed whole in pure Python
 (:mod:`lossctl.io.text_python`, the ``csv`` module; importing pyarrow would cost more than
 parsing), larger ones by ``pyarrow.csv.read_csv`` on chunks of ``ReadOptions.chunk_bytes``
 (8 MB) cut at line ends, multi-threaded inside each chunk (:mod:`lossctl.io.text_arrow`).
 Chunks are independent, so a parse or type problem in a chunk is located exactly and a column
 sniffed as integer that turns out to hold ``2.5`` is re-read as text for that chunk and
-converted by the same rules as the Python engine. Both engines give the same values and errors
+converted by the same rules as the Python engine. The engines give the same values and errors
 (tested). Reading and parsing run one chunk ahead in a worker thread, overlapping with the
 consumer.
 
@@ -24,8 +27,9 @@ streaming 0.36 / 0.54 versus the pandas one-liner 0.63 / 0.73.
 """
 from __future__ import annotations
 
+import io
 from bisect import bisect_right
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import IO
 
 import numpy as np
@@ -34,7 +38,7 @@ from lossctl.errors import note, opt
 from lossctl.io.cells import BadCell
 from lossctl.io.options import ReadOptions
 from lossctl.io.sniff import Layout, read_sample, sniff
-from lossctl.io.source import Source
+from lossctl.io.source import LazyNames, Piece, Source
 from lossctl.io.streams import Prefixed
 from lossctl.io.text_errors import cell_error
 
@@ -69,7 +73,8 @@ class TextSource(Source):
             if stream is None:
                 fp.close()
             raise
-        self.columns = list(self.layout.names)
+        names = self.layout.names
+        self.columns = names if isinstance(names, LazyNames) else list(names)
         self.has_header = self.layout.header
         if self.layout.guessed:
             shown = ", ".join(repr(n) for n in self.layout.names[:5])
@@ -126,7 +131,28 @@ class TextSource(Source):
         return cell_error(bad, self.layout, row, self.location(row), line_text)
 
     # -- reading --------------------------------------------------------------------------------------
-    def _chunks(self, idx: list[int]) -> Iterator[np.ndarray]:
+    def _open_data(self) -> IO[bytes]:
+        """The text after the header, for one pass."""
+        if self._small:
+            return io.BytesIO(self._data)
+        if self._fp is not None:
+            fp, self._fp = self._fp, None
+        else:
+            fp = self._opener()
+            fp.seek(self.layout.data_offset)
+        self._cleanup.append(fp.close)
+        return fp
+
+    def _chunks(self, idx: Sequence[int]) -> Iterator[np.ndarray]:
+        if self.layout.wide:
+            from lossctl.io.text_wide import wide_chunks
+
+            fp = self._open_data()
+            try:
+                yield from wide_chunks(self, fp, idx)
+            finally:
+                fp.close()
+            return
         if self._small:
             from lossctl.io.text_python import python_chunks
 
@@ -134,13 +160,20 @@ class TextSource(Source):
             return
         from lossctl.io.text_arrow import arrow_chunks
 
-        if self._fp is not None:
-            fp, self._fp = self._fp, None
-        else:
-            fp = self._opener()
-            fp.seek(self.layout.data_offset)
-        self._cleanup.append(fp.close)
+        fp = self._open_data()
         try:
             yield from arrow_chunks(self, fp, idx)
+        finally:
+            fp.close()
+
+    def _pieces(self, idx: Sequence[int], width: int) -> Iterator[Piece]:
+        if not self.layout.wide:
+            yield from super()._pieces(idx, width)
+            return
+        from lossctl.io.text_wide import wide_pieces
+
+        fp = self._open_data()
+        try:
+            yield from wide_pieces(self, fp, idx, width)
         finally:
             fp.close()

@@ -23,6 +23,7 @@ from lossctl.io.cells import (
     MISSING,
     TRUE,
     BadCell,
+    check_range,
     convert,
     is_blank,
     split_lines,
@@ -70,11 +71,13 @@ def _tables(src: TextSource, fp: IO[bytes], idx: list[int]) -> Iterator[tuple[ob
     lay = src.layout
     row = 0
     line = lay.first_line
-    for chunk in byte_chunks(fp, src.options.chunk_bytes):
+    size = ChunkSize(src.options.chunk_bytes, len(set(idx)))
+    for chunk in byte_chunks(fp, size):
         if lay.delimiter == " ":
             chunk = collapse_ws(chunk)
         nlines = count_lines(chunk)
         table = _parse_chunk(src, chunk, idx, line, row)
+        size.saw(len(chunk), table.num_rows)
         blanks: tuple[int, ...] = ()
         if table.num_rows != nlines:  # pyarrow skipped empty lines: find them for locations
             blanks = blank_lines(chunk, line)
@@ -82,14 +85,46 @@ def _tables(src: TextSource, fp: IO[bytes], idx: list[int]) -> Iterator[tuple[ob
                 msg = f"{table.num_rows} rows parsed, {nlines - len(blanks)} expected"
                 raise _diagnose(src, chunk, line, row, msg)
         src.record(row, line, blanks)
+        _check_range(src, chunk, table, idx, line, row)
         chunk = None  # free the text before waiting for the consumer (one chunk alive at a time)
         yield table, row
         row += table.num_rows
         line += nlines
 
 
-def _parse_chunk(src: TextSource, chunk, idx: list[int], line0: int, row0: int):
-    """pyarrow.csv.read_csv on one chunk, with the sniffed column types."""
+def _check_range(src: TextSource, chunk, table, idx: list[int], line0: int, row0: int) -> None:
+    """pyarrow reads a number beyond the float64 range (``1e400``) as inf: make that an error
+    naming the cell, as the other engines do (``inf`` spelled out stays inf)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for i in idx:
+        col = table.column(f"c{i}")
+        if not pa.types.is_floating(col.type) or not pc.any(pc.is_inf(col)).as_py():
+            continue
+        where = np.flatnonzero(pc.is_inf(col).to_numpy(zero_copy_only=False))
+        texts = _parse_chunk(src, chunk, [i], line0, row0, text=i).column(f"c{i}")
+        try:
+            check_range(texts.to_numpy(zero_copy_only=False), where, i)
+        except BadCell as bad:
+            raise src.cell_error(bad, row0, None) from None
+
+
+def _block_size(chunk) -> int:
+    """1 MB, or more when a line of the chunk is longer."""
+    a = np.frombuffer(chunk, dtype=np.uint8)
+    if len(a) <= 1 << 20:
+        return 1 << 20
+    ends = np.flatnonzero(a == 10)
+    longest = int(np.max(np.diff(ends, prepend=-1))) if len(ends) else len(a)
+    longest = max(longest, len(a) - (int(ends[-1]) + 1 if len(ends) else 0))
+    return max(1 << 20, longest + 1)
+
+
+def _parse_chunk(src: TextSource, chunk, idx: list[int], line0: int, row0: int,
+                 text: int | None = None):
+    """pyarrow.csv.read_csv on one chunk, with the sniffed column types (column ``text`` as
+    strings)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -97,7 +132,10 @@ def _parse_chunk(src: TextSource, chunk, idx: list[int], line0: int, row0: int):
     names = [f"c{i}" for i in range(lay.nfields)]
     need = sorted(set(idx) | ({lay.nfields - 1} if lay.trailing else set()))
     ws = lay.delimiter == " "
-    read_options = pacsv.ReadOptions(column_names=names, use_threads=True, block_size=1 << 20)
+    # pyarrow's blocks must hold the longest line (a line across two blocks is a "straddling
+    # object" error); 1 MB blocks otherwise, so that the chunk is parsed in parallel
+    read_options = pacsv.ReadOptions(column_names=names, use_threads=True,
+                                     block_size=_block_size(chunk))
     parse_options = pacsv.ParseOptions(
         delimiter="\t" if ws else lay.delimiter, quote_char=False if ws else '"',
         double_quote=True, escape_char=False, newlines_in_values=False, ignore_empty_lines=True,
@@ -105,7 +143,7 @@ def _parse_chunk(src: TextSource, chunk, idx: list[int], line0: int, row0: int):
     while True:
         types = {}
         for i in need:
-            kind = "str" if (i >= len(lay.kinds) or i in src.as_text) else lay.kinds[i]
+            kind = "str" if (i >= len(lay.kinds) or i in src.as_text or i == text) else lay.kinds[i]
             types[names[i]] = {"int": pa.int64(), "float": pa.float64(), "bool": pa.bool_()}.get(kind, pa.string())
         convert_options = pacsv.ConvertOptions(
             column_types=types, include_columns=[names[i] for i in need],
@@ -176,15 +214,43 @@ def _diagnose(src: TextSource, chunk, line0: int, row0: int, arrow_msg: str) -> 
 # --- chunks of bytes ----------------------------------------------------------------------------------
 
 
-def byte_chunks(fp: IO[bytes], size: int) -> Iterator[object]:
-    """Yield ``pyarrow.Buffer`` chunks of about ``size`` bytes that end at a line end (the last
-    may not). Each chunk is a fresh Arrow allocation that nothing else writes to."""
+class ChunkSize:
+    """Bytes of text per chunk, so that the parsed chunk fits ``budget`` bytes too.
+
+    Parsed, a text cell takes 8 bytes however short it is: a column of one-digit labels
+    ("1\n", 2 bytes a row) is four times its text as int64, and once more as the numpy block.
+    The first chunk assumes such rows; later ones follow the bytes per row seen so far.
+    """
+
+    #: the smallest chunk (pyarrow's per-call overhead dominates below this)
+    FLOOR = 64 << 10
+
+    def __init__(self, budget: int, ncols: int) -> None:
+        self.budget = budget
+        self.row_cells = max(ncols, 1)
+        self.text = 0
+        self.rows = 0
+
+    def __int__(self) -> int:
+        text_per_row = self.text / self.rows if self.rows else 2 * self.row_cells
+        ratio = min(1.0, text_per_row / (8 * self.row_cells))
+        return max(int(self.budget * ratio), min(self.FLOOR, self.budget))
+
+    def saw(self, text_bytes: int, rows: int) -> None:
+        self.text += text_bytes
+        self.rows += rows
+
+
+def byte_chunks(fp: IO[bytes], size: int | ChunkSize) -> Iterator[object]:
+    """Yield ``pyarrow.Buffer`` chunks of about ``int(size)`` bytes (read again before each
+    chunk) that end at a line end (the last may not). Each chunk is a fresh Arrow allocation
+    that nothing else writes to."""
     import pyarrow as pa
 
     carry = b""  # the partial last line of the previous chunk (a copy)
-    cap = size
     while True:
-        if len(carry) >= cap:  # a line longer than the buffer: grow it
+        cap = max(int(size), 1)
+        while len(carry) >= cap:  # a line longer than the buffer: grow it
             if len(carry) > MAX_LINE_BYTES:
                 raise line_too_long()
             cap = 2 * cap

@@ -1,4 +1,5 @@
-"""The messages of bad text input, shared by the sniffer and both engines (which must agree).
+"""The messages of bad text input, shared by the sniffer and the three engines (Python, pyarrow,
+wide rows), which must agree.
 
 Each names the line ("line N", 1-based, counting the header and blank lines), the data row
 (``row``, 0-based) when it is known, and the fix; options through :func:`~lossctl.errors.opt`.
@@ -89,6 +90,11 @@ def cell_error(bad: BadCell, lay: Layout, row: int, loc: str, line_text: str | N
                           hint="the other lines end with a delimiter here; remove the extra value")
     if v.count('"') % 2 or (line_text is not None and line_text.count('"') % 2):
         return quote_error(loc, row)
+    if bad.why == "range":
+        return InputError(f"{shown} in column '{colname}' is beyond the float64 range "
+                          "(largest 1.8e308), so it would read as inf", location=loc, row=row,
+                          hint="fix this value: a number this large is a corrupted or "
+                          "mis-scaled cell")
     if bad.why == "bool":
         return InputError(f"{shown} in column '{colname}' is not true/false", location=loc, row=row,
                           hint="the rows above hold true/false here: fix this value")

@@ -2,7 +2,7 @@
 import), converted by :func:`lossctl.io.cells.convert` like the pyarrow engine's text columns."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -74,20 +74,21 @@ def _check_lines(keep: list[str], linenos: list[int], text: str, delim: str) -> 
                 raise stray_cr(f"line {linenos[j]}", j)
 
 
-def convert_rows(src: TextSource, rows: list[list[str]], idx: list[int],
-                 line_of: Callable[[int], str]) -> np.ndarray:
-    """Split rows -> the (n, k) block of the selected columns."""
+def convert_rows(src: TextSource, rows: list[list[str]], idx: Sequence[int],
+                 line_of: Callable[[int], str], row0: int = 0) -> np.ndarray:
+    """Split rows -> the (n, k) block of the selected columns (``row0``: the index of the first
+    row, for messages)."""
     lay = src.layout
     cache: dict[int, np.ndarray] = {}
     if lay.trailing:
         last = lay.nfields - 1
         for r, f in enumerate(rows):
             if f[last].strip():
-                raise src.cell_error(BadCell(r, last, f[last], "trailing"), 0, line_of(r))
+                raise src.cell_error(BadCell(r, last, f[last], "trailing"), row0, line_of(r))
     try:
         for i in idx:
             if i not in cache:
                 cache[i] = convert([f[i] for f in rows], lay.kinds[i], i)
     except BadCell as bad:
-        raise src.cell_error(bad, 0, line_of(bad.row))
+        raise src.cell_error(bad, row0, line_of(bad.row))
     return assemble([cache[i] for i in idx], len(rows))

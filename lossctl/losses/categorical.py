@@ -15,7 +15,12 @@ from __future__ import annotations
 import numpy as np
 
 from lossctl.errors import ShapeError, UsageError, opt
-from lossctl.losses._numerics import check_convention, log_softmax, softmax, xlogy_from_log
+from lossctl.losses._numerics import (
+    check_convention,
+    log_softmax,
+    softmax,
+    xlogy_from_log,
+)
 from lossctl.losses._targets import (
     KERAS_EPSILON,
     _check_smoothing,
@@ -28,14 +33,14 @@ from lossctl.losses._targets import (
 )
 
 __all__ = [
+    "brier_score",
     "categorical_crossentropy",
     "categorical_focal_crossentropy",
-    "sparse_categorical_crossentropy",
+    "categorical_generalized_cross_entropy",
     "cross_entropy",
     "nll",
-    "categorical_generalized_cross_entropy",
     "poly1_cross_entropy",
-    "brier_score",
+    "sparse_categorical_crossentropy",
 ]
 
 

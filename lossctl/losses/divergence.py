@@ -11,7 +11,7 @@ import numpy as np
 from lossctl.errors import ShapeError
 from lossctl.losses._numerics import check_convention, xlogy
 
-__all__ = ["KERAS_EPSILON", "kl_divergence", "cosine_similarity"]
+__all__ = ["KERAS_EPSILON", "cosine_similarity", "kl_divergence"]
 
 #: ``keras.backend.epsilon()``.
 KERAS_EPSILON = 1e-7

@@ -14,9 +14,11 @@ This module imports nothing heavy (no numpy): the CLI reads it at start-up.
 from __future__ import annotations
 
 import difflib
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from lossctl.errors import FlagRenderer, UsageError, opt, render_options
+from lossctl.losses import explain
 from lossctl.losses.catalog import SPECS
 from lossctl.losses.spec import (
     CONVENTIONS,
@@ -49,7 +51,6 @@ __all__ = [
     "LossSpec",
     "Option",
     "describe",
-    "explain_text",
     "get",
     "lookup",
     "names",
@@ -214,40 +215,5 @@ def describe(spec: LossSpec, flag: FlagRenderer | None = None) -> dict[str, Any]
         "differences": r(spec.divergences),
         "when": r(spec.when),
         "siblings": list(spec.siblings),
-        "example": spec.example,
+        "example": explain.example(spec),  # self-contained: it runs from any folder
     }
-
-
-def explain_text(info: Mapping[str, Any]) -> str:
-    """The ``lossctl explain`` page as Markdown (readable as plain text in a pipe)."""
-    lines = [f"# {info['name']}", "", info["summary"], ""]
-    if "alias" in info:
-        a = info["alias"]
-        implied = ", ".join(f"{k}={v}" for k, v in a["implies"].items())
-        lines += [f"`{a['name']}` is the {a['framework']} name"
-                  + (f"; it implies {implied}." if implied else "."), ""]
-    lines += ["## Formula", "", "    " + info["formula"], ""]
-    lines += ["## Inputs", "",
-              f"- y_true: {info['y_true']}",
-              f"- y_pred: {info['y_pred']}",
-              f"- returns: {info['returns']}", ""]
-    red = info["reduction"]
-    lines += ["## Reduction (mean)", "",
-              f"- per sample: {red['per_sample']}",
-              f"- keras: {red['keras']}",
-              f"- torch: {red['torch']}", ""]
-    if info["differences"]:
-        lines += ["## Where the frameworks differ", "", info["differences"], ""]
-    lines += ["## When to use it", "", info["when"], ""]
-    names_ = [f"{fw}: {', '.join(v)}" for fw, v in info["aliases"].items()]
-    if names_:
-        lines += ["## Names", ""] + [f"- {n}" for n in names_] + [""]
-    opts = [f"{k} (default {v})" for k, v in info["options"].items()] + info["features"]
-    if opts:
-        lines += ["## Options", "", ", ".join(opts), ""]
-    lines += ["## Example", "", "    " + info["example"], ""]
-    if info["siblings"]:
-        lines += ["## See also", "", ", ".join(info["siblings"]), ""]
-    if info.get("doc"):
-        lines += ["## Reference", "", *("    " + ln if ln else "" for ln in info["doc"].splitlines()), ""]
-    return "\n".join(lines)

@@ -16,9 +16,10 @@ from __future__ import annotations
 import importlib
 import inspect
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from lossctl.errors import UsageError, opt
 

@@ -5,11 +5,13 @@
 precision, NaN as ``nan`` and infinities as ``inf`` / ``-inf``, booleans as ``1``/``0``); text
 cells quoted by the :mod:`csv` module where needed. Blocks of numbers never need quoting and are
 joined directly (about 5x faster than :class:`csv.writer`); integer blocks skip ``str()`` per cell
-(:func:`~lossctl.out.numbers.int_csv`).
+(:func:`~lossctl.out.numbers.int_csv`). A row too wide to hold is written piece by piece
+(:meth:`~lossctl.out.sink.Sink.write_row_pieces`), and so is a header of lazily numbered names.
 """
 from __future__ import annotations
 
 import csv
+import io
 from typing import Any
 
 from lossctl.out.numbers import format_column, int_csv
@@ -18,8 +20,14 @@ from lossctl.out.sink import Sink, columns_of
 __all__ = ["CsvSink"]
 
 
+#: Header names written at a time when the names are made lazily (a wide output).
+_HEADER_PIECE = 1 << 16
+
+
 class CsvSink(Sink):
     """The ``csv`` (comma) and ``tsv`` (tab) writer; see :func:`~lossctl.out.open_sink`."""
+
+    row_pieces = True
 
     def __init__(self, fmt: str, columns, **kwargs: Any) -> None:
         if fmt not in ("csv", "tsv"):
@@ -30,8 +38,13 @@ class CsvSink(Sink):
 
     def _begin(self) -> None:
         self._csv = csv.writer(self._fh, delimiter=self.sep, lineterminator="\n")
-        if self.header:
+        if not self.header:
+            return
+        if isinstance(self.columns, list):
             self._csv.writerow(self.columns)
+            return
+        n = len(self.columns)  # lazily made names: a piece at a time
+        self._write_row(self.columns[a : a + _HEADER_PIECE] for a in range(0, n, _HEADER_PIECE))
 
     def _write_block(self, parts: list[Any], n: int) -> None:
         self._start()
@@ -46,3 +59,33 @@ class CsvSink(Sink):
             self._fh.write("\n".join(map(self.sep.join, zip(*cells))) + "\n")
         else:
             self._csv.writerows(zip(*cells))
+
+    def _write_pieces(self, pieces: Any) -> None:
+        self._start()
+        self._write_row(pieces)
+
+    def _write_row(self, pieces: Any) -> None:
+        """One line from pieces of cells (arrays or lists), separated as one row."""
+        fh = self._fh
+        first = True
+        for p in pieces:
+            if not len(p):
+                continue
+            if not first:
+                fh.write(self.sep)
+            first = False
+            fh.write(self._piece_text(p))
+        fh.write("\n")
+
+    def _piece_text(self, p: Any) -> str:
+        """The cells of one piece, separated, without a line end."""
+        kind = getattr(p, "dtype", None)
+        kind = kind.kind if kind is not None else "U"
+        if kind in "iub":
+            return int_csv([p.reshape(1, -1)], 1, self.sep)[:-1]
+        if kind == "f":
+            return self.sep.join(format_column(p))
+        buf = io.StringIO()  # text: quoted where needed, as csv.writer does for whole rows
+        csv.writer(buf, delimiter=self.sep, lineterminator="\n").writerow(
+            p.tolist() if hasattr(p, "tolist") else list(p))
+        return buf.getvalue()[:-1]

@@ -9,6 +9,9 @@ The header carries the row count. When ``nrows`` is given it is written first an
 streams straight out (even to a pipe); otherwise a file gets a placeholder header of fixed size,
 overwritten at close, and standard output (never seeked: it may be a pipe or an ``O_APPEND`` file)
 or a FIFO is spooled to a temporary file and copied out at close.
+
+A row too wide to hold is written in column pieces (:meth:`~lossctl.out.sink.Sink.write_row_pieces`):
+a C-order row is contiguous bytes, so its pieces are written one after the other.
 """
 from __future__ import annotations
 
@@ -47,6 +50,7 @@ class NpySink(Sink):
     """
 
     binary = True
+    row_pieces = True
 
     def __init__(self, fmt: str, columns, **kwargs: Any) -> None:
         if fmt != "npy":
@@ -62,7 +66,8 @@ class NpySink(Sink):
     def _shape(self, rows: int) -> tuple[int, ...]:
         return (rows,) if self.vector else (rows, len(self.columns))
 
-    def _write_block(self, parts: list[Any], n: int) -> None:
+    def _check_dtypes(self, parts: list[Any]) -> None:
+        """Numbers only; the first block decides int64 or float64."""
         import numpy as np
 
         for p in parts:
@@ -79,6 +84,18 @@ class NpySink(Sink):
             self._dtype = np.dtype("<i8") if all_int else np.dtype("<f8")
         elif self._dtype.kind == "i" and any(p.dtype.kind == "f" for p in parts):
             raise ValueError("float columns written after the NPY output was started as int64")
+
+    def _write_pieces(self, pieces: Any) -> None:
+        for p in pieces:
+            self._check_dtypes([p])
+            self._start()
+            target = self._spool if self._spool is not None else self._fh
+            target.write(p.astype(self._dtype, copy=False).tobytes())
+
+    def _write_block(self, parts: list[Any], n: int) -> None:
+        import numpy as np
+
+        self._check_dtypes(parts)
         block = np.empty((n, len(self.columns)), dtype=self._dtype)
         j = 0
         for p in parts:

@@ -9,6 +9,11 @@ untouched; standard output keeps what was already sent).
 A writer for a new format subclasses :class:`Sink` and fills in the hooks ``_begin`` (header,
 opening bracket), ``_write_block`` (one block of 2-D parts) and ``_finish`` (closing bracket,
 fixed-up header); the base class owns the destination, the column rules and the lifecycle.
+
+Rows too wide to hold whole (a one-hot row of 10^8 classes) are written in column pieces with
+:meth:`Sink.write_row_pieces` by the formats that can (csv, tsv: text of one line; npy: a C-order
+row is contiguous bytes, hook ``_write_pieces``); json, jsonl and table cannot, and
+:func:`open_sink` refuses rows wider than its ``max_cells`` for them, before writing anything.
 """
 from __future__ import annotations
 
@@ -16,10 +21,11 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from lossctl.errors import UsageError, opt
 from lossctl.out.formats import FORMATS
 from lossctl.out.streams import Destination
 
-__all__ = ["Renderer", "Sink", "open_sink", "split_columns"]
+__all__ = ["Renderer", "Sink", "open_sink", "split_columns", "wide_row_error"]
 
 #: ``renderer(columns, rows, *, title, precision, show_header, file, plain)`` draws a table (see
 #: :class:`lossctl.out.table.TableSink`); the CLI's ``render.table_renderer()`` makes one.
@@ -73,6 +79,16 @@ def split_columns(cols: Sequence[Any], ncolumns: int, what: str = "sink") -> tup
     return parts, n or 0
 
 
+def wide_row_error(fmt: str, ncolumns: int) -> UsageError:
+    """The refusal of a format that cannot write a row in pieces, for rows too wide to hold."""
+    return UsageError(
+        f"rows of {ncolumns} columns are too wide for {fmt} output within the memory limit",
+        hint=f"write csv or npy ({opt('format', 'csv')} or {opt('format', 'npy')}), which stream "
+        f"such rows in pieces, or raise {opt('memory_limit')}",
+        option="format",
+    )
+
+
 def columns_of(parts: Sequence[Any]):
     """The 1-D columns of 2-D parts, in order."""
     for p in parts:
@@ -94,6 +110,8 @@ class Sink:
 
     #: The format writes bytes (NPY) rather than text.
     binary = False
+    #: The format can write a row in column pieces (:meth:`write_row_pieces`).
+    row_pieces = False
 
     def __init__(
         self,
@@ -109,7 +127,9 @@ class Sink:
         if nrows is not None and nrows < 0:
             raise ValueError(f"nrows must be >= 0, not {nrows}")
         self.fmt = fmt
-        self.columns = [str(c) for c in columns]
+        # a lazy sequence of names (the numbered columns of a wide output) is kept, not copied
+        lazy = isinstance(columns, Sequence) and not isinstance(columns, (list, tuple, str, range))
+        self.columns = columns if lazy else [str(c) for c in columns]
         if vector and len(self.columns) != 1:
             raise ValueError(f"vector=True takes one column, not {len(self.columns)}")
         self.header = header
@@ -193,6 +213,25 @@ class Sink:
         self._guard(lambda: self._write_block(parts, n))
         self.rows_written += n
 
+    def write_row_pieces(self, pieces: Any) -> None:
+        """Append one row given as consecutive column pieces: 1-D arrays that together give
+        ``len(columns)`` values, written as they come (csv, tsv and npy; a row of 10^8 values
+        never has to be held at once). Dtype rules as for :meth:`write`.
+
+        Raises:
+            UsageError: the format cannot write a row in pieces (json, jsonl, table).
+            ValueError: the pieces do not give ``len(columns)`` values, or a closed sink.
+        """
+        if self._done:
+            raise ValueError("the sink is closed")
+        if not self.row_pieces:
+            raise wide_row_error(self.fmt, len(self.columns))
+        self._guard(lambda: self._write_pieces(_pieces_1d(pieces, len(self.columns))))
+        self.rows_written += 1
+
+    def _write_pieces(self, pieces: Any) -> None:  # pragma: no cover - formats with row_pieces
+        raise NotImplementedError
+
     def close(self) -> None:
         """Finish the output (closing bracket, NPY header, the table) and commit a file atomically.
 
@@ -226,6 +265,25 @@ class Sink:
         self._dest.abort(exc)
 
 
+def _pieces_1d(pieces: Any, ncolumns: int):
+    """The pieces of one row as 1-D arrays; checks that they give ``ncolumns`` values."""
+    import numpy as np
+
+    got = 0
+    for p in pieces:
+        a = np.asarray(p)
+        if a.ndim != 1:
+            a = a.reshape(-1) if a.ndim == 2 and a.shape[0] == 1 else a
+        if a.ndim != 1:
+            raise ValueError(f"write_row_pieces takes 1-D pieces, not shape {a.shape}")
+        got += len(a)
+        if got > ncolumns:
+            raise ValueError(f"{got} or more values written as a row of {ncolumns} columns")
+        yield a
+    if got != ncolumns:
+        raise ValueError(f"{got} values written as a row of {ncolumns} columns")
+
+
 def open_sink(
     fmt: str,
     columns: Sequence[str],
@@ -238,6 +296,8 @@ def open_sink(
     title: str | None = None,
     renderer: Renderer | None = None,
     vector: bool = False,
+    preview: int | None = None,
+    max_cells: int | None = None,
 ) -> Sink:
     """The streaming writer of ``fmt`` for rows of ``columns``.
 
@@ -270,15 +330,21 @@ def open_sink(
         title: table title.
         renderer: draws a table (see :data:`Renderer`); the CLI passes
             ``render.table_renderer()``. Other formats ignore it.
+        preview: table only: keep the first and the last ``preview`` rows (see
+            :class:`~lossctl.out.table.TableSink`).
         vector: the output is one column, and NPY writes it as a 1-D array (labels, per-sample
             losses: what PyTorch expects of targets).
+        max_cells: the most values of a row the caller can hold at once; a row of more columns
+            is written in pieces (:meth:`Sink.write_row_pieces`), which json, jsonl and table
+            cannot do: they are refused here.
 
     Returns:
         The sink, not yet opened: use it in a ``with`` block.
 
     Raises:
         ValueError: unknown format, ``nrows < 0``, or ``vector`` with other than one column.
-        UsageError: npy to standard output that is a terminal.
+        UsageError: npy to standard output that is a terminal; json, jsonl or table for rows
+            of more than ``max_cells`` columns.
     """
     if fmt not in FORMATS:
         raise ValueError(f"fmt must be one of {FORMATS}, not {fmt!r}")
@@ -286,9 +352,12 @@ def open_sink(
 
     module, name = _WRITERS[fmt]
     cls = getattr(importlib.import_module(module), name)
+    if max_cells is not None and len(columns) > max_cells and not cls.row_pieces:
+        raise wide_row_error(fmt, len(columns))
     kwargs: dict[str, Any] = {}
     if fmt == "table":
-        kwargs = {"precision": precision, "title": title, "renderer": renderer}
+        kwargs = {"precision": precision, "title": title, "renderer": renderer,
+                  "preview": preview}
     return cls(
         fmt, columns, output=output, stdout=stdout, header=header, nrows=nrows, vector=vector,
         **kwargs,

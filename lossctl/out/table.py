@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
+from lossctl.errors import opt
 from lossctl.out.sink import Renderer, Sink, columns_of
 
 __all__ = ["TableSink", "format_cell", "is_number", "plain_table"]
@@ -76,6 +77,8 @@ def plain_table(
     show_header: bool = True,
     file: Any,
     plain: bool = True,
+    caption: str | None = None,
+    gap: int | None = None,
 ) -> None:
     """Write rows as an aligned text table, the renderer used when none is injected.
 
@@ -95,6 +98,8 @@ def plain_table(
         show_header: write the headings.
         file: the text stream to write to.
         plain: accepted for the renderer signature; the output is always plain text.
+        caption: a line after the table (a preview says how many rows there are).
+        gap: in a preview, where the omitted rows were: a line of ``...`` there.
     """
     ncols = len(columns)
     numeric = [
@@ -115,7 +120,14 @@ def plain_table(
     if show_header:
         out.append(line(heads))
         out.append("  ".join("-" * w for w in widths))
-    out.extend(line(r) for r in body)
+    lines = [line(r) for r in body]
+    if gap is not None:
+        lines.insert(gap, line(["..."] * ncols))
+    out.extend(lines)
+    if caption:
+        from lossctl.errors import render_options
+
+        out.append(render_options(caption))
     file.write("".join(text + "\n" for text in out))
 
 
@@ -126,7 +138,12 @@ class TableSink(Sink):
         precision: significant digits of float cells.
         title: shown above the table.
         renderer: ``renderer(columns, rows, *, title, precision, show_header, file, plain)``; the
-            default :func:`plain_table` writes aligned text.
+            default :func:`plain_table` writes aligned text. A preview passes two more keywords:
+            ``caption`` (how many rows there are and how to get all of them) and ``gap`` (the
+            index in ``rows`` where the omitted rows were).
+        preview: keep only the first and the last ``preview`` rows (and their row numbers, in a
+            first column ``#``): a table for a person, of any number of rows, in bounded memory
+            and time. ``None`` keeps every row.
     """
 
     def __init__(
@@ -137,6 +154,7 @@ class TableSink(Sink):
         precision: int = 6,
         title: str | None = None,
         renderer: Renderer | None = None,
+        preview: int | None = None,
         **kwargs: Any,
     ) -> None:
         if fmt != "table":
@@ -145,22 +163,52 @@ class TableSink(Sink):
         self.precision = precision
         self.title = title
         self.renderer = renderer if renderer is not None else plain_table
+        self.preview = preview
         self._rows: list[list[Any]] = []
+        self._tail: Any = None
+        if preview is not None:
+            import collections
+
+            self._tail = collections.deque(maxlen=preview)
+        self._seen = 0
 
     def _write_block(self, parts: list[Any], n: int) -> None:
         self._start()
         if n == 0:
             return
-        cells = [c.tolist() for c in columns_of(parts)]
-        self._rows.extend([list(r) for r in zip(*cells)])
+        if self.preview is None:
+            cells = [c.tolist() for c in columns_of(parts)]
+            self._rows.extend([list(r) for r in zip(*cells)])
+            return
+        room = max(self.preview - len(self._rows), 0)
+        head = min(room, n)
+        first = max(head, n - self.preview)  # only the last rows of the block can be the tail
+        for lo, hi, into in ((0, head, self._rows), (first, n, self._tail)):
+            if hi > lo:
+                cells = [c[lo:hi].tolist() for c in columns_of(parts)]
+                for k, r in enumerate(zip(*cells)):
+                    into.append([self._seen + lo + k, *r])
+        self._seen += n
 
     def _finish(self) -> None:
+        extra: dict[str, Any] = {}
+        columns, rows = self.columns, self._rows
+        if self.preview is not None:
+            tail = [r for r in self._tail if r[0] >= len(self._rows)]
+            omitted = self._seen - len(rows) - len(tail)
+            columns = ["#", *self.columns]
+            if omitted > 0:
+                extra = {"gap": len(rows), "caption": (
+                    f"{self._seen:,} rows: the first {len(rows)} and the last {len(tail)} are "
+                    f"shown. For all of them, pipe the output or write it with {opt('output')}")}
+            rows = rows + tail
         self.renderer(
-            self.columns,
-            self._rows,
+            columns,
+            rows,
             title=self.title,
             precision=self.precision,
             show_header=self.header,
             file=self._fh,
             plain=self.output is not None,  # a file: plain text, no colour, no wrapping
+            **extra,
         )

@@ -5,7 +5,13 @@ Adding a loss: its function in ``lossctl/losses/<family>.py`` and its
 """
 from __future__ import annotations
 
-from lossctl.losses.catalog import classification, divergence, margin, regression, segmentation
+from lossctl.losses.catalog import (
+    classification,
+    divergence,
+    margin,
+    regression,
+    segmentation,
+)
 
 #: Every entry, in the order ``lossctl list`` shows them.
 SPECS = (

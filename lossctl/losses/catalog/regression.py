@@ -143,7 +143,7 @@ SPECS: tuple[LossSpec, ...] = (
         ),
         options={"delta": 1.0},
         features=("elementwise",),
-        divergences="huber = delta * smooth_l1 with beta = delta: they agree only at 1 "
+        divergences="huber = delta * smooth_l1 with beta = delta: they agree only at 1. "
         "PyTorch huber_loss(weight=...) mean divides by N*C, not sum(w).",
     ),
     LossSpec(
