@@ -14,7 +14,6 @@ from collections.abc import Callable
 import numpy as np
 
 from lossctl.errors import DataError, ShapeError, opt
-from lossctl.io.cells import cell_class
 
 __all__ = [
     "INT_RE",
@@ -192,6 +191,8 @@ def tokens_to_int(
     """String tokens -> int64 labels; raises :class:`NotAnInteger` for the first non-number."""
     if vals.size == 0:
         return np.empty(0, dtype=np.int64)
+    from lossctl.io.cells import cell_class
+
     uniq, inverse = np.unique(vals, return_inverse=True)
     inverse = inverse.reshape(-1)
     out = np.empty(len(uniq), dtype=np.int64)

@@ -18,7 +18,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from lossctl.errors import FlagRenderer, UsageError, opt, render_options
-from lossctl.losses import explain
 from lossctl.losses.catalog import SPECS
 from lossctl.losses.spec import (
     CONVENTIONS,
@@ -215,5 +214,11 @@ def describe(spec: LossSpec, flag: FlagRenderer | None = None) -> dict[str, Any]
         "differences": r(spec.divergences),
         "when": r(spec.when),
         "siblings": list(spec.siblings),
-        "example": explain.example(spec),  # self-contained: it runs from any folder
+        "example": _example(spec),  # self-contained: it runs from any folder
     }
+
+
+def _example(spec: LossSpec) -> str:
+    from lossctl.losses import explain  # (only describe() needs it: not on compute's path)
+
+    return explain.example(spec)
