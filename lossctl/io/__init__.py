@@ -10,6 +10,12 @@ names, a column-SPEC selector, a block iterator and a row -> "line N"/"row N" ma
         for block in src.blocks(y):          # Block(data=(n, k) ndarray, start=first row index)
             ...
 
+An N-D source (an NPY/NPZ array of rank 3 or more, a Parquet/Arrow column of nested lists) has
+``src.dims``, the shape of one sample, and yields blocks ``(n, *dims)`` of whole samples: an
+array has no columns (``src.select(None)``), a nested column is selected by its name (see
+:mod:`~lossctl.io.source`). A Parquet/Arrow vector column ``probs`` is the columns ``probs[0]``
+.. ``probs[C-1]``.
+
 Zip several sources row by row with :func:`aligned`; read ahead in a worker thread with
 :func:`prefetch`. Rows too wide for a block come in column pieces from
 :meth:`Source.pieces` (``src.pieces(cols, max_cells=n)``: whole rows while a row has at most
@@ -29,7 +35,7 @@ Modules, one concept each:
   :mod:`~lossctl.io.text_wide` (the three engines: small inputs, large ones, lines of
   thousands of fields), :mod:`~lossctl.io.text_errors` (their messages);
 - :mod:`~lossctl.io.npy`, :mod:`~lossctl.io.npz`, :mod:`~lossctl.io.arrow` (Parquet, Feather,
-  Arrow IPC);
+  Arrow IPC; their list columns: :mod:`~lossctl.io.arrow_lists`);
 - :mod:`~lossctl.io.readahead` (:func:`prefetch`), :mod:`~lossctl.io.align` (:func:`aligned`);
 - :mod:`~lossctl.io.streams`: byte-stream helpers.
 

@@ -6,6 +6,14 @@ string columns are read (a null becomes NaN in a numeric column, ``""`` in a str
 other types are an error naming the column. Arrow IPC data is validated before it is converted
 (corrupt string offsets could crash the process). pyarrow is imported inside these functions
 only.
+
+List columns (:mod:`lossctl.io.arrow_lists`): a ``fixed_size_list<number>`` column ``probs``
+(or a ``list<number>`` one whose rows all hold C values) is the C columns ``probs[0]`` ..
+``probs[C-1]``, selected together by ``probs`` or one by one by their names and globs, in
+``(n, k)`` blocks with the scalar columns. A column of nested lists (an ``(H, W)`` array per
+row) is one column entry; selected (alone) it makes the source N-D: ``dims`` is its per-row
+shape and its blocks are ``(n, *dims)`` (see :mod:`lossctl.io.source`). The length of a
+variable list is read from the column's first rows when the file is opened.
 """
 from __future__ import annotations
 
@@ -13,10 +21,12 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from lossctl.errors import InputError, opt
+from lossctl.errors import InputError, UsageError, opt
+from lossctl.io import arrow_lists as lists
 from lossctl.io.cells import INT64_MAX
+from lossctl.io.columns import select
 from lossctl.io.options import ReadOptions
-from lossctl.io.source import Source, assemble
+from lossctl.io.source import WIDE_COLUMNS, Source, to_str
 from lossctl.io.spec import read_head
 
 __all__ = ["FeatherSource", "ParquetSource", "arrow_column"]
@@ -60,56 +70,175 @@ def arrow_column(col, name: str) -> np.ndarray:
                      hint="store one number or string per column")
 
 
-def _arrow_batch(batch, idx: list[int], names: list[str], validate: bool = False) -> np.ndarray:
-    """Selected columns of a RecordBatch/Table -> (n, k) block array.
-
-    ``validate``: check the columns' buffers first (Arrow IPC data is not checked when read,
-    and converting a corrupt string column can crash the process).
-    """
-    cache: dict[int, np.ndarray] = {}
-    cols = []
-    for i in idx:
-        if i not in cache:
-            col = batch.column(i)
-            if validate:
-                col.validate(full=True)
-            cache[i] = arrow_column(col, names[i])
-        cols.append(cache[i])
-    return assemble(cols, batch.num_rows)
-
-
 def _arrow_msg(e: Exception) -> str:
     return str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
 
 
-class _ArrowSource(Source):
-    def _check_types(self, schema, idx: list[int]) -> None:
-        import pyarrow as pa
+def assemble_parts(parts: list[np.ndarray], n: int) -> np.ndarray:
+    """2-D parts ``(n, w)`` side by side -> one (n, k) array with the block dtype rule."""
+    if len(parts) == 1 and parts[0].flags.writeable and parts[0].flags.c_contiguous \
+            and parts[0].dtype in (np.int64, np.float64):
+        return parts[0]  # (a fresh array of this batch, e.g. all the columns of one vector)
+    k = sum(p.shape[1] for p in parts)
+    if not parts:
+        out = np.empty((n, 0), dtype=np.float64)
+    elif any(p.dtype.kind == "U" for p in parts):
+        parts = [p if p.dtype.kind == "U" else to_str(p) for p in parts]
+        width = max(p.dtype.itemsize // 4 for p in parts) or 1
+        out = np.empty((n, k), dtype=f"<U{width}")
+    elif all(p.dtype == np.int64 for p in parts):
+        out = np.empty((n, k), dtype=np.int64)
+    else:
+        out = np.empty((n, k), dtype=np.float64)
+    at = 0
+    for p in parts:
+        out[:, at : at + p.shape[1]] = p
+        at += p.shape[1]
+    return out
 
-        for i in idx:
-            t = schema.field(i).type
-            if pa.types.is_dictionary(t):
-                t = t.value_type
-            ok = (pa.types.is_boolean(t) or pa.types.is_integer(t) or pa.types.is_floating(t)
-                  or pa.types.is_decimal(t) or pa.types.is_null(t) or pa.types.is_string(t)
-                  or pa.types.is_large_string(t))
-            if not ok:
-                raise InputError(f"column '{schema.field(i).name}' has type {t}, not numbers or strings",
-                                 hint=f"store one number or string per column (select others with {opt('cols')})")
+
+class _Plan:
+    """What a selection reads: the schema fields, and the runs of columns of each."""
+
+    def __init__(self, src: _ArrowSource, idx) -> None:
+        segs = src._segments
+        ids = np.asarray(idx, dtype=np.int64)
+        seg_of = np.searchsorted(src._starts, ids, side="right") - 1
+        self.fields = sorted({segs[int(j)].field for j in np.unique(seg_of)})
+        local = ids - src._starts[seg_of]
+        cut = np.flatnonzero((np.diff(seg_of) != 0) | (np.diff(local) != 1)) + 1
+        bounds = np.concatenate(([0], cut, [len(ids)]))
+        #: (segment, first local column, end local column) per run, in selection order
+        self.runs = [(segs[int(seg_of[a])], int(local[a]), int(local[b - 1]) + 1)
+                     for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+        self.array = next((sg for sg, _, _ in self.runs if sg.kind == "array"), None)
+        for sg, _, _ in self.runs:
+            src._check_segment(sg)
+
+    def convert(self, batch, pos: dict[int, int], first_row: int, validate: bool) -> np.ndarray:
+        """The selected columns of a RecordBatch -> (n, k) block, or (n, *dims) of an array
+        column. ``validate``: check the columns' buffers first (Arrow IPC data is not checked
+        when read, and converting a corrupt string column can crash the process)."""
+        cache: dict[int, np.ndarray] = {}
+        for sg, _, _ in self.runs:
+            if sg.field not in cache:
+                col = batch.column(pos[sg.field])
+                if validate:
+                    col.validate(full=True)
+                if sg.kind == "scalar":
+                    cache[sg.field] = arrow_column(col, sg.name)[:, None]
+                else:
+                    cache[sg.field] = lists.dense(col, sg, first_row)
+        if self.array is not None:
+            return cache[self.array.field]
+        return assemble_parts([cache[sg.field][:, a:b] for sg, a, b in self.runs], batch.num_rows)
+
+
+class _ArrowSource(Source):
+    _segments: list
+    _starts: np.ndarray
+
+    def _set_schema(self, schema, first_batches) -> None:
+        """Columns from the schema; the lengths of variable lists from ``first_batches()``
+        (record batches of every column, or of the variable-length ones by name)."""
+        self._schema = schema
+        segs = lists.layout(schema)
+        lists.find_shapes(segs, first_batches, _pick)
+        self._segments = segs
+        self.columns = lists.names(segs)
+        self._starts = np.array([sg.start for sg in segs], dtype=np.int64)
+        self._groups = {sg.name: range(sg.start, sg.start + sg.width) for sg in segs
+                        if sg.kind == "vector" and sg.shape and sg.error is None}
+        self._arrays = [sg for sg in segs if sg.kind == "array"]
+        if len(segs) == 1 and self._arrays and self._arrays[0].error is None:
+            self.dims = self._arrays[0].shape
+
+    def select(self, spec: str | None) -> list[int]:
+        """Column SPEC -> indices (see :meth:`Source.select`); a vector column's name selects
+        its columns. An array column is selected alone; it sets ``dims``."""
+        empty = spec is None or not str(spec).strip()
+        if not self._arrays:
+            if empty and len(self.columns) > WIDE_COLUMNS:
+                return range(len(self.columns))  # type: ignore[return-value]
+            return select(spec, self.columns, self.name, self._groups)
+        if empty and len(self._segments) > 1:
+            raise UsageError(
+                f"holds array columns ({_shapes(self._arrays)}) besides other columns: "
+                f"choose with {opt('cols')}", source=self.name, option="cols",
+                hint=f"select an array column alone, e.g. {opt('cols', self._arrays[0].name)}")
+        idx = [0] if empty else select(spec, self.columns, self.name, self._groups)
+        self._settle(idx, str(spec or ""))
+        return idx
+
+    def _settle(self, idx: list[int], spec: str) -> None:
+        """An array column is selected alone; ``dims`` becomes the selection's row shape."""
+        sg = self._array_of(idx)
+        if sg is not None and len(idx) != 1:
+            raise UsageError(
+                f"column '{sg.name}' holds an array of shape {sg.shape} per row, so "
+                f"{opt('cols', spec)} cannot select it with other columns", source=self.name,
+                option="cols", hint=f"select it alone, e.g. {opt('cols', sg.name)}")
+        if sg is not None:
+            self._check_segment(sg)
+        self.dims = None if sg is None else sg.shape
+
+    def _array_of(self, idx) -> lists.Segment | None:
+        """The array column a selection holds, if any."""
+        if not self._arrays or not len(idx):
+            return None
+        seg_of = np.searchsorted(self._starts, np.asarray(idx, dtype=np.int64), side="right") - 1
+        return next((self._segments[int(j)] for j in np.unique(seg_of)
+                     if self._segments[int(j)].kind == "array"), None)
+
+    def dims_of(self, cols) -> tuple[int, ...] | None:
+        """The row shape of the selection ``cols`` (None: rows of columns)."""
+        sg = self._array_of(self._check_cols(cols))
+        return None if sg is None else sg.shape
+
+    def _check_segment(self, sg) -> None:
+        if sg.error is not None:
+            raise sg.error
+        if sg.kind == "other":
+            t = self._schema.field(sg.field).type
+            raise InputError(f"column '{sg.name}' has type {t}, not numbers or strings",
+                             hint=f"store one number or string per column (select others "
+                             f"with {opt('cols')})")
+
+    def _plan(self, idx) -> _Plan:
+        plan = _Plan(self, idx)
+        if plan.array is not None and len(idx) != 1:
+            raise UsageError(f"column '{plan.array.name}' holds an array per row: select it "
+                             "alone", option="cols",
+                             hint=f"select it alone, e.g. {opt('cols', plan.array.name)}")
+        return plan
+
+
+def _pick(batch, sg):
+    """A segment's column in a batch read by name (projected) or whole."""
+    names = batch.schema.names
+    return batch.column(names.index(sg.name) if names.count(sg.name) == 1 else sg.field)
+
+
+def _shapes(arrays) -> str:
+    return ", ".join(f"'{a.name}' {a.shape}" for a in arrays[:5])
 
 
 class ParquetSource(_ArrowSource):
     def __init__(self, name: str, options: ReadOptions, *, path: str) -> None:
+        import pyarrow as pa
+
         super().__init__(name, "parquet", options)
         self._path = path
         pf = self._open()
-        schema = pf.schema_arrow
-        self._schema = schema
-        self.columns = list(schema.names)
+        try:
+            self.nrows = pf.metadata.num_rows
+            self._set_schema(pf.schema_arrow, lambda segs: self._batches(pf, segs, 1024))
+        except pa.ArrowException as e:
+            raise InputError(f"is a corrupt Parquet file ({_arrow_msg(e)})", hint=_WRITTEN) from e
+        finally:
+            if hasattr(pf, "close"):
+                pf.close()
         self.has_header = True
-        self.nrows = pf.metadata.num_rows
-        if hasattr(pf, "close"):
-            pf.close()
         if self.nrows == 0:
             raise InputError("has no data rows", hint=_EMPTY)
 
@@ -118,27 +247,37 @@ class ParquetSource(_ArrowSource):
         import pyarrow.parquet as pq
 
         try:
-            return pq.ParquetFile(self._path)
+            # pre_buffer=False: pyarrow's default pre-buffering keeps every row group read so
+            # far in memory until the file is closed (the whole file by the end of a pass)
+            return pq.ParquetFile(self._path, pre_buffer=False)
         except (pa.ArrowException, OSError, ValueError) as e:
             raise InputError(f"is not a valid Parquet file ({_arrow_msg(e)})", hint=_WRITTEN) from e
 
-    def _chunks(self, idx: list[int]) -> Iterator[np.ndarray]:
+    def _batches(self, pf, segs, rows: int) -> Iterator:
+        """Record batches of ``rows`` rows of the segments' fields (by name when the names are
+        unique, else every column)."""
         import pyarrow as pa
 
-        self._check_types(self._schema, idx)
-        pf = self._open()
-        names = self.columns
-        uniq = sorted(set(idx))
+        names = self._schema.names
         by_name = len(set(names)) == len(names)
-        cols = [names[i] for i in uniq] if by_name else None
-        pos = {i: j for j, i in enumerate(uniq)} if by_name else {i: i for i in uniq}
-        sub = [pos[i] for i in idx]
-        sub_names = [names[i] for i in uniq] if by_name else names
+        cols = [names[f] for f in sorted({sg.field for sg in segs})] if by_name else None
         try:
-            for batch in pf.iter_batches(batch_size=self.options.block_rows, columns=cols, use_threads=True):
-                yield _arrow_batch(batch, sub, sub_names)
+            yield from pf.iter_batches(batch_size=rows, columns=cols, use_threads=True)
         except pa.ArrowException as e:
             raise InputError(f"is a corrupt Parquet file ({_arrow_msg(e)})", hint=_WRITTEN) from e
+
+    def _chunks(self, idx: list[int]) -> Iterator[np.ndarray]:
+        plan = self._plan(idx)
+        pf = self._open()
+        names = self._schema.names
+        segs = [self._segments[f] for f in plan.fields]
+        unique = len(set(names)) == len(names)
+        pos = {f: (j if unique else f) for j, f in enumerate(plan.fields)}
+        row = 0
+        try:
+            for batch in self._batches(pf, segs, self.options.block_rows):
+                yield plan.convert(batch, pos, row, validate=False)
+                row += batch.num_rows
         finally:
             if hasattr(pf, "close"):
                 pf.close()
@@ -154,13 +293,12 @@ class FeatherSource(_ArrowSource):
         self._format = "v1" if head.startswith(b"FEA1") else "file" if head.startswith(b"ARROW1") else "stream"
         reader, fp = self._open()
         try:
-            self._schema = reader.schema
-            self.columns = list(self._schema.names)
             self.has_header = True
             if self._format == "file":
                 self.nrows = reader.count_rows() if hasattr(reader, "count_rows") else None
             elif self._format == "v1":
                 self.nrows = reader.num_rows
+            self._set_schema(reader.schema, lambda segs: self._record_batches(reader))
         except (pa.ArrowException, OSError, ValueError) as e:
             raise InputError(f"is not a valid Feather/Arrow file ({_arrow_msg(e)})", hint=_WRITTEN) from e
         finally:
@@ -194,27 +332,27 @@ class FeatherSource(_ArrowSource):
     def _chunks(self, idx: list[int]) -> Iterator[np.ndarray]:
         import pyarrow as pa
 
-        self._check_types(self._schema, idx)
+        plan = self._plan(idx)
+        pos = {f: f for f in plan.fields}
         reader, fp = self._open()
         try:
-            yield from self._batches(reader, idx)
+            rows = 0
+            for batch in self._record_batches(reader):
+                yield plan.convert(batch, pos, rows, validate=True)
+                rows += batch.num_rows
+            if rows == 0:
+                raise InputError("has no data rows", hint=_EMPTY)
         except pa.ArrowException as e:
             raise InputError(f"is a corrupt Feather/Arrow file ({_arrow_msg(e)})", hint=_WRITTEN) from e
         finally:
             if fp is not None:
                 fp.close()
 
-    def _batches(self, reader, idx: list[int]) -> Iterator[np.ndarray]:
+    def _record_batches(self, reader) -> Iterator:
         if self._format == "v1":
-            for batch in reader.to_batches(max_chunksize=self.options.block_rows):
-                yield _arrow_batch(batch, idx, self.columns, validate=True)
+            yield from reader.to_batches(max_chunksize=self.options.block_rows)
         elif self._format == "file":
             for i in range(reader.num_record_batches):
-                yield _arrow_batch(reader.get_batch(i), idx, self.columns, validate=True)
+                yield reader.get_batch(i)
         else:
-            rows = 0
-            for batch in reader:
-                rows += batch.num_rows
-                yield _arrow_batch(batch, idx, self.columns, validate=True)
-            if rows == 0:
-                raise InputError("has no data rows", hint=_EMPTY)
+            yield from reader

@@ -3,7 +3,9 @@
 A SPEC is a comma-separated list of column names, 1-based numbers, ranges ``2-11`` (``13-12``
 counts down) and shell globs on names (``p*``, ``p[0-2]``), kept in the order written. An exact
 name wins over a number or range of the same spelling (a header ``2,1``: ``1`` is the second
-column). None or an empty string selects all columns.
+column). None or an empty string selects all columns. A source may name groups of columns
+(a Parquet vector column ``probs`` is the columns ``probs[0]`` .. ``probs[C-1]``): a group's
+name selects its columns, in order, unless a column has that exact name.
 
 Every error is an InputError with ``option="cols"`` whose hint lists the available columns (the
 pipeline renames ``cols`` to ``true_cols``/``pred_cols`` per input).
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Mapping, Sequence
 
 from lossctl.errors import InputError, opt
 
@@ -20,8 +23,10 @@ __all__ = ["select"]
 _RANGE_RE = re.compile(r"([0-9]+)\s*-\s*([0-9]+)")
 
 
-def select(spec: str | None, columns: list[str], source: str) -> list[int]:
-    """Column SPEC -> 0-based indices into ``columns`` (see the module docstring)."""
+def select(spec: str | None, columns: list[str], source: str,
+           groups: Mapping[str, Sequence[int]] | None = None) -> list[int]:
+    """Column SPEC -> 0-based indices into ``columns`` (see the module docstring); ``groups``:
+    name -> the indices that name selects."""
     k = len(columns)
     if spec is None or not str(spec).strip():
         return list(range(k))
@@ -31,16 +36,19 @@ def select(spec: str | None, columns: list[str], source: str) -> list[int]:
         if not tok:
             raise _error(f"empty item in the column list {opt('cols', str(spec))}", source,
                          "separate column names, numbers and ranges with single commas")
-        out.extend(_one(tok, str(spec), columns, source))
+        out.extend(_one(tok, str(spec), columns, source, groups or {}))
     return out
 
 
-def _one(tok: str, spec: str, columns: list[str], source: str) -> list[int]:
+def _one(tok: str, spec: str, columns: list[str], source: str,
+         groups: Mapping[str, Sequence[int]]) -> list[int]:
     """The indices one item of a SPEC selects."""
     k = len(columns)
     exact = [i for i, c in enumerate(columns) if c == tok]
     if exact:
         return exact
+    if tok in groups:
+        return list(groups[tok])
     if tok.isdigit():
         n = int(tok)
         if 1 <= n <= k:

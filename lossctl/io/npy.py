@@ -1,14 +1,23 @@
 """NPY arrays, read in row blocks.
 
-Never ``np.load`` or memory-mapped: the header is parsed with ``numpy.lib.format`` and rows are
-read in blocks with ``readinto`` (memory stays bounded, pipes work). ``allow_pickle`` is never
-used: an object array is refused before any of its bytes are read. Fortran-order arrays are
-read whole (their rows are not contiguous), then sliced. ``(N,)`` and ``(N, 1)`` are one
-column, ``(N, C)`` is C columns named ``"1".."C"`` (lazily, see
-:func:`~lossctl.io.source.column_names`); 0-D and 3-D+ arrays are a
-:class:`~lossctl.errors.ShapeError`. bool and integers become int64 (uint64 above the int64
-range: float64), floats float64, ``<U``/UTF-8 ``S`` strings ``<U``; a file shorter than its
-header announces is an error naming the row where the data ends.
+Never ``np.load`` (but for a Fortran-order N-D file, memory-mapped, below): the header is
+parsed with ``numpy.lib.format`` and rows are read in blocks with ``readinto`` (memory stays
+bounded, pipes work). ``allow_pickle`` is never
+used: an object array is refused before any of its bytes are read. ``(N,)`` and ``(N, 1)`` are
+one column, ``(N, C)`` is C columns named ``"1".."C"`` (lazily, see
+:func:`~lossctl.io.source.column_names`); a 0-D array is a :class:`~lossctl.errors.ShapeError`.
+bool and integers become int64 (uint64 above the int64 range: float64), floats float64,
+``<U``/UTF-8 ``S`` strings ``<U``; a file shorter than its header announces is an error naming
+the row where the data ends. 2-D Fortran-order arrays are read whole (their rows are not
+contiguous), then sliced.
+
+An array of rank 3 or more (``(N, H, W, C)``, ``(N, C, T)``, ...) is an N-D source
+(:attr:`~lossctl.io.source.Source.dims` ``= shape[1:]``, no columns): C-order data is read in
+blocks of whole samples like rows, from files and streams alike, and reshaped to
+``(n, *dims)``; a Fortran-order one is read from an ``.npy`` file through
+``np.load(mmap_mode="r")``, a block of samples at a time, and refused from a stream or an NPZ
+(its samples are not contiguous). Strings are refused in N-D arrays, and so is a 0-size
+dimension after the first.
 
 Rows too wide for a block (:meth:`~lossctl.io.source.Source.pieces`) are read in column pieces:
 a C-order row is contiguous bytes, so a run of consecutive columns is read piece by piece with
@@ -18,6 +27,7 @@ read whole rows.
 from __future__ import annotations
 
 import io
+import math
 import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import IO
@@ -34,6 +44,7 @@ from lossctl.io.streams import looks_texty, read_upto, readinto_exact
 __all__ = ["NpySource"]
 
 NPY_READ_BYTES = 64 << 20  # at most this many bytes per readinto
+MAP_BYTES = 32 << 20  # bytes of a Fortran-order N-D file mapped at once
 _REWRITE = "the file was cut short: write it again"
 
 
@@ -117,18 +128,23 @@ def check_npy_dtype(dtype: np.dtype) -> None:
                          hint="save numbers (int/float/bool) or string labels")
 
 
-def npy_shape(shape: tuple[int, ...]) -> tuple[int, int]:
+def npy_shape(shape: tuple[int, ...]) -> tuple[int, int, tuple[int, ...] | None]:
+    """``(rows, values per row, dims)``: dims is None for 1-D and 2-D arrays, else ``shape[1:]``."""
     if len(shape) == 0:
         raise ShapeError("holds a 0-D array (a single number), not rows",
                          hint="save an array of shape (N,) or (N, C)")
-    if len(shape) > 2:
-        raise ShapeError(f"holds a {len(shape)}-D array of shape {shape}",
-                         hint="reshape it to (N, C) before saving, e.g. a.reshape(len(a), -1)")
     n = shape[0]
+    if len(shape) > 2:
+        dims = tuple(shape[1:])
+        if 0 in dims:
+            raise ShapeError(f"holds a {len(shape)}-D array of shape {shape}, whose samples "
+                             "hold no values (a dimension of size 0)",
+                             hint="save an array with at least one value in every dimension")
+        return n, math.prod(dims), dims
     k = 1 if len(shape) == 1 else shape[1]
     if k == 0:
         raise ShapeError(f"has shape {shape}: no columns", hint="save an array of shape (N,) or (N, C)")
-    return n, k
+    return n, k, None
 
 
 class _BadText(Exception):
@@ -207,6 +223,7 @@ class NpySource(Source):
     ) -> None:
         super().__init__(name, kind, options)
         self._opener = opener
+        self._path = path
         fp = stream if stream is not None else opener()
         try:
             self._read_header(fp, path, size)
@@ -225,7 +242,11 @@ class NpySource(Source):
         """Shape, order and dtype; the size check (files) and the empty check."""
         shape, fortran, dtype = npy_header(fp)
         check_npy_dtype(dtype)
-        n, k = npy_shape(shape)
+        n, k, dims = npy_shape(shape)
+        if dims is not None and dtype.kind in "US":
+            raise InputError(f"holds a {len(shape)}-D array of strings (shape {shape}): N-D "
+                             "inputs must be numbers",
+                             hint="save class indices (integers), or string labels as (N,)")
         header_len = None
         if size is None and path is not None:
             size = os.fstat(fp.fileno()).st_size
@@ -233,7 +254,8 @@ class NpySource(Source):
         elif size is not None:
             header_len = fp.tell()
         self._shape, self._fortran, self._dtype = shape, fortran, dtype
-        self.columns = column_names(k)
+        self.columns = [] if dims is not None else column_names(k)
+        self.dims = dims
         self.nrows = n
         self._k = k
         self._rowbytes = k * dtype.itemsize
@@ -245,15 +267,20 @@ class NpySource(Source):
             )
         if n == 0:
             raise InputError(f"has no data rows (shape {shape})", hint="check that the array is not empty")
+        if dims is not None and fortran and path is None:
+            raise InputError(
+                f"holds a Fortran-order {len(shape)}-D array, whose samples are not contiguous: "
+                "it can be read a block at a time only from an .npy file",
+                hint="save it in C order, e.g. np.save(path, np.ascontiguousarray(a))")
 
     def read(self, cols: list[int] | None = None) -> Block:
         """All rows at once into one preallocated array: peak memory is the result plus one raw
         block (int64/float64 files are read straight into the result, no block at all)."""
-        idx = self._check_cols(cols)
+        idx = self._all() if self.dims is not None else self._check_cols(cols)
         kind = self._dtype.kind
         if self._fortran or kind in "US" or (kind == "u" and self._dtype.itemsize == 8):
             return super().read(cols)  # dtype or width decided per block
-        out = np.empty((self.nrows, len(idx)), dtype=np.float64 if kind == "f" else np.int64)
+        out = _empty((self.nrows, len(idx)), np.float64 if kind == "f" else np.int64)
         self._begin_pass()
         fp = self._open_data()
         try:
@@ -264,7 +291,7 @@ class NpySource(Source):
             raise InputError(f"read failed: {e.strerror or e}", source=self.name) from e
         finally:
             fp.close()
-        return Block(out, 0)
+        return Block(self._shaped(out), 0)
 
     def _read_into(self, fp: IO[bytes], out: np.ndarray, idx: Sequence[int]) -> None:
         all_cols = is_all(idx, self._k)
@@ -284,22 +311,64 @@ class NpySource(Source):
         npy_header(fp)  # skip the header again
         return fp
 
+    def _all(self) -> range:
+        """Every value of a row (an N-D sample is read as one row of prod(dims) values)."""
+        return range(self._k)
+
+    def _shaped(self, arr: np.ndarray) -> np.ndarray:
+        """``(n, k)`` rows as ``(n, *dims)`` samples (a view); tabular rows as they are."""
+        return arr if self.dims is None else arr.reshape(len(arr), *self.dims)
+
     def _chunks(self, idx: list[int]) -> Iterator[np.ndarray]:
+        if self.dims is not None:
+            idx = self._all()
+            if self._fortran:
+                yield from self._mapped_chunks()
+                return
         fp = self._open_data()
         self._cleanup.append(fp.close)
         try:
-            yield from self._chunks_from(fp, idx)
+            for arr in self._chunks_from(fp, idx):
+                yield self._shaped(arr)
         finally:
             fp.close()
 
+    def _mapped_chunks(self) -> Iterator[np.ndarray]:
+        """A Fortran-order N-D file: blocks of samples copied out of ``np.load(mmap_mode="r")``.
+
+        A sample's values are ``nrows`` apart all over the file, so a block is copied in runs
+        of columns (Fortran-order positions in a sample) of about :data:`MAP_BYTES` of the file,
+        the file mapped again for each: the pages a run touched leave the resident set with it."""
+        n, k, step = self.nrows, self._k, self.options.block_rows
+        per_map = max(1, MAP_BYTES // max(1, n * self._dtype.itemsize))
+        for s in range(0, n, step):
+            m = min(step, n - s)
+            part = _empty((m, k), self._dtype)  # columns in Fortran order of a sample
+            for a in range(0, k, per_map):
+                mm = self._map()
+                part[:, a : a + per_map] = mm.reshape(n, k, order="F")[s : s + m, a : a + per_map]
+                del mm
+            yield npy_convert(np.ascontiguousarray(part.reshape((m, *self.dims), order="F")))
+
+    def _map(self) -> np.ndarray:
+        try:
+            mm = np.load(self._path, mmap_mode="r", allow_pickle=False)
+        except (OSError, ValueError) as e:
+            raise InputError(f"cannot map the array: {e}", hint=_REWRITE) from e
+        if mm.shape != self._shape or mm.dtype != self._dtype or not mm.flags.f_contiguous:
+            raise InputError("changed while it was read", hint="read it again")
+        return mm
+
     def _rows_per_read(self) -> int:
+        if self.dims is not None:  # whole blocks of samples (sized by the caller's budget)
+            return self.options.block_rows
         return max(1, min(self.options.block_rows, NPY_READ_BYTES // max(1, self._rowbytes)))
 
     def _raw_blocks(self, fp: IO[bytes]) -> Iterator[tuple[int, np.ndarray]]:
         """(first row, raw rows) read into one reused buffer: each view is valid until the next."""
         n, k = self.nrows, self._k
         rows_per = self._rows_per_read()
-        buf = np.empty((min(rows_per, n), k), dtype=self._dtype)
+        buf = _empty((min(rows_per, n), k), self._dtype)
         done = 0
         while done < n:
             m = min(rows_per, n - done)
@@ -406,7 +475,7 @@ class NpySource(Source):
         done = 0
         while done < n:
             m = min(rows_per, n - done)
-            out = np.empty((m, k), dtype=self._dtype)
+            out = _empty((m, k), self._dtype)
             got = readinto_exact(fp, memoryview(out.view(np.uint8).reshape(-1)))
             if got < out.nbytes:
                 raise self._truncated(done, got)
@@ -419,3 +488,15 @@ class NpySource(Source):
             f"is truncated: the header says {self.nrows} rows but the data ends at row {rows}",
             location=f"row {rows}", row=rows, hint=_REWRITE,
         )
+
+
+def _empty(shape: tuple[int, ...], dtype) -> np.ndarray:
+    """``np.empty``, with a row too large for memory (a header can claim any shape) as a clean
+    ShapeError instead of a MemoryError."""
+    try:
+        return np.empty(shape, dtype=dtype)
+    except (MemoryError, ValueError) as e:
+        size = math.prod(shape) * np.dtype(dtype).itemsize
+        raise ShapeError(f"needs {size / 2**30:.1f} GiB for a block of {shape[0]} row(s) of "
+                         f"{math.prod(shape[1:])} values, more than this machine can allocate",
+                         hint="check the array's shape") from e

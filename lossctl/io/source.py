@@ -13,6 +13,35 @@ Values (:class:`Block`)
     fine for predictions and only happens to labels that are invalid anyway). A source with no
     data rows (empty text, header only, a 0-row array) is an InputError "no data rows".
 
+N-D sources
+    :attr:`Source.dims` is None for a tabular source (1-D and 2-D arrays, text, Parquet/Arrow
+    scalar and vector columns): its blocks are ``(n, k)`` over the selected columns, as above.
+    An NPY/NPZ array of rank 3 or more, or one Parquet/Arrow column of nested lists (a list of
+    lists of numbers per row, e.g. ``(H, W)``), is an N-D source: ``dims`` is the shape of one
+    row (everything after the first axis, e.g. ``(H, W, C)`` or ``(C, H, W)``; nothing is
+    transposed, the class axis is the caller's choice) and :meth:`Source.blocks` /
+    :meth:`Source.read` yield ``data`` of shape ``(n, *dims)``, cut along the first axis only
+    (whole samples: a block holds ``options.block_rows`` samples, at least one; size it with
+    ``budget.block_rows(budget, prod(dims) * 8)``). ``nrows`` is the first axis' length. Dtypes
+    as above, numbers only (bool -> int64, ints -> int64, floats -> float64, a null -> NaN).
+
+    An N-D array (NPY/NPZ) has no columns: its ``columns`` is ``[]``, ``select(None)`` (or
+    ``""``) returns None (everything; ``blocks(None)``, ``read(None)``) and any column SPEC is a
+    :class:`~lossctl.errors.UsageError` with ``option="cols"`` (renamed to
+    ``true_cols``/``pred_cols``/``weight_cols`` by the pipeline). A Parquet/Arrow file names
+    each nested column once in ``columns`` (never a name per value); ``select("mask")``
+    returns ``[its index]`` and sets ``dims`` to its row shape, a selection of other columns
+    sets it back to None (``dims`` follows the latest ``select``; :meth:`Source.dims_of` gives
+    the shape of any selection, for one file selected twice). ``select(None)`` selects the
+    nested column when it is the file's only column (then ``dims`` is set when the file is
+    opened), and is a UsageError when the file holds others too. A nested column is selected
+    alone: with other columns it is a UsageError. :meth:`Source.pieces` (column pieces of wide
+    rows) is a ShapeError on an N-D source.
+
+    A Parquet/Arrow column of ``fixed_size_list<number>`` (or of ``list<number>`` whose rows
+    all have one length) is tabular: C columns ``probs[0]`` .. ``probs[C-1]``, selected together
+    by the column's name or one by one by theirs (see :mod:`lossctl.io.arrow`).
+
 Wide rows
     A source of more than :data:`WIDE_COLUMNS` columns numbers them lazily
     (:class:`NumberedNames`, not a list of strings) and selects all of them as a ``range``.
@@ -34,7 +63,7 @@ from typing import Any
 
 import numpy as np
 
-from lossctl.errors import InputError, LossctlError
+from lossctl.errors import InputError, LossctlError, ShapeError, UsageError, opt
 from lossctl.io.columns import select
 from lossctl.io.options import ReadOptions
 
@@ -123,7 +152,8 @@ class Block:
     """A run of consecutive rows of the selected columns.
 
     Attributes:
-        data: ``(n, k)`` array; int64, float64 or ``<U`` (see the module docstring).
+        data: ``(n, k)`` array (``(n, *dims)`` from an N-D source); int64, float64 or ``<U``
+            (see the module docstring).
         start: 0-based index of the block's first data row in the source.
     """
 
@@ -159,7 +189,10 @@ class Source:
         kind: ``"text"``, ``"npy"``, ``"npz"``, ``"parquet"`` or ``"feather"``.
         columns: column names (header names, or ``"1".."k"``).
         has_header: True when the names came from the data (text header, Parquet/Arrow schema).
-        nrows: number of data rows if known up front (binary formats), else None (text).
+        nrows: number of data rows if known up front (binary formats), else None (text); for
+            an N-D source, the length of the first axis.
+        dims: None for a tabular source (blocks ``(n, k)``); the shape of one row of an N-D
+            source (blocks ``(n, *dims)``), see the module docstring.
     """
 
     name: str
@@ -167,6 +200,7 @@ class Source:
     columns: list[str]
     has_header: bool
     nrows: int | None
+    dims: tuple[int, ...] | None
 
     def __init__(self, name: str, kind: str, options: ReadOptions) -> None:
         self.name = name
@@ -175,6 +209,7 @@ class Source:
         self.columns = []
         self.has_header = False
         self.nrows = None
+        self.dims = None
         self._single_pass = False
         self._passes = 0
         self._closed = False
@@ -183,20 +218,46 @@ class Source:
         self._workers: weakref.WeakSet = weakref.WeakSet()  # reader threads working for us
 
     # -- selection ----------------------------------------------------------------------------------
-    def select(self, spec: str | None) -> list[int]:
+    def select(self, spec: str | None) -> list[int] | None:
         """Column SPEC -> 0-based column indices, in the order written.
 
         SPEC is a comma-separated list of column names, 1-based numbers, ranges ``2-11`` and
         shell globs on names (``p*``). An exact name wins over a number or range of the same
         spelling. None (or an empty string) selects all columns.
 
+        On an N-D array (``dims`` set, no ``columns``) None selects everything and returns None.
+
         Raises:
             InputError: a part matches no column (``option="cols"``); the hint lists the
                 available columns.
+            UsageError: a SPEC on an N-D array, which has no columns (``option="cols"``).
         """
+        if self.dims is not None and not self.columns:
+            if spec is None or not str(spec).strip():
+                return None
+            raise self._no_columns(str(spec))
         if (spec is None or not str(spec).strip()) and len(self.columns) > WIDE_COLUMNS:
             return range(len(self.columns))  # type: ignore[return-value]
         return select(spec, self.columns, self.name)
+
+    def dims_of(self, cols: Sequence[int] | None) -> tuple[int, ...] | None:
+        """The row shape of the blocks of selection ``cols``: ``dims`` of an N-D array, the
+        shape of a selected Parquet/Arrow array column, None for rows of columns."""
+        return self.dims
+
+    def _no_columns(self, spec: str) -> UsageError:
+        return UsageError(
+            f"{opt('cols', spec)} selects columns, but this is {self.shape_text()}: an N-D "
+            "array has no columns",
+            source=self.name, option="cols",
+            hint=f"choose the class axis with {opt('class_axis')}, or save the arrays you "
+            "need separately",
+        )
+
+    def shape_text(self) -> str:
+        """``"a 4-D array of shape (8, 64, 64, 21)"`` (N-D sources) for messages."""
+        shape = (self.nrows if self.nrows is not None else "N", *(self.dims or ()))
+        return f"a {len(shape)}-D array of shape ({', '.join(map(str, shape))})"
 
     # -- reading ------------------------------------------------------------------------------------
     def blocks(self, cols: list[int] | None = None) -> Iterator[Block]:
@@ -212,7 +273,7 @@ class Source:
         k = len(self._check_cols(cols))
         parts = list(self._track(self._guard(self._start(cols))))
         if not parts:
-            return Block(np.empty((0, k), dtype=np.float64), 0)
+            return Block(np.empty((0, *(self.dims or (k,))), dtype=np.float64), 0)
         return Block(concat(parts), 0)
 
     def pieces(self, cols: list[int] | None = None, *, max_cells: int) -> Iterator[Piece]:
@@ -223,6 +284,9 @@ class Source:
         columns, in order (the last one ``last``). NPY files and wide text lines are read piece
         by piece, so a row never has to fit in memory at once (a text line does, as bytes).
         """
+        if self.dims is not None:
+            raise ShapeError(f"holds {self.shape_text()}, not rows of columns to cut into pieces",
+                             source=self.name, hint="give an array of shape (N,) or (N, C)")
         idx = self._check_cols(cols)
         if max_cells < 1:
             raise ValueError(f"max_cells must be >= 1, not {max_cells}")
@@ -292,7 +356,9 @@ class Source:
         self.close()
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.name!r} kind={self.kind} columns={len(self.columns)} nrows={self.nrows}>"
+        dims = "" if self.dims is None else f" dims={self.dims}"
+        return (f"<{type(self).__name__} {self.name!r} kind={self.kind} "
+                f"columns={len(self.columns)} nrows={self.nrows}{dims}>")
 
     # -- helpers for subclasses ---------------------------------------------------------------------
     def _chunks(self, idx: list[int]) -> Iterator[np.ndarray]:  # pragma: no cover - abstract

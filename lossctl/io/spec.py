@@ -80,7 +80,7 @@ def open_source(spec: str, options: ReadOptions = ReadOptions(), *, stdin: IO[by
 
     Raises:
         InputError: the file is missing, unreadable, or not in a format it claims or looks like.
-        ShapeError: an NPY/NPZ array that is not 1-D or 2-D.
+        ShapeError: a 0-D NPY/NPZ array, or an N-D one with a dimension of size 0.
     """
     if isinstance(spec, os.PathLike):
         spec = os.fspath(spec)
@@ -103,10 +103,11 @@ def open_source(spec: str, options: ReadOptions = ReadOptions(), *, stdin: IO[by
 def read_array(
     spec: str, options: ReadOptions = ReadOptions(), cols: str | None = None, *, stdin: IO[bytes] | None = None
 ) -> tuple[np.ndarray, Source]:
-    """Read a whole source (optionally a column SPEC of it) into one 2-D array.
+    """Read a whole source (optionally a column SPEC of it) into one array.
 
     Returns:
-        ``(data, source)``: data is ``(n, k)`` (dtype as in :class:`~lossctl.io.source.Block`);
+        ``(data, source)``: data is ``(n, k)``, or ``(n, *source.dims)`` from an N-D source
+        (dtype as in :class:`~lossctl.io.source.Block`);
         the source is closed but still answers ``name``, ``columns`` and ``location(row)``.
     """
     src = open_source(spec, options, stdin=stdin)
