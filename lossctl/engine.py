@@ -21,13 +21,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from lossctl import predictions as preds
 from lossctl.diagnostics import Diagnostics, reading
+from lossctl.blocks import BlockResult, Counters, Elements, Rows
+from lossctl.elements import ElementFeeds
+from lossctl.layout import Layout
 from lossctl.errors import DataError, ShapeError, UsageError, note, opt, warn
 from lossctl.losses import registry
 from lossctl.losses.reduction import Accumulator
@@ -44,35 +46,9 @@ from lossctl.validation import (
     text_error,
 )
 
-__all__ = ["BlockResult", "Computation", "Counters"]
+__all__ = ["BlockResult", "Computation", "Counters", "Elements"]
 
 _NOT_CLASSES = ("regression", "similarity", "segmentation")
-
-
-@dataclass
-class BlockResult:
-    """What ``feed`` returns for one block: per-sample values and what the report needs."""
-
-    start: int
-    per_sample: np.ndarray  # (n,) float64: weighted like the frameworks' reduction="none"
-    elementwise: np.ndarray | None  # (n, C) before the class axis is reduced, or None
-    true_class: np.ndarray | None  # (n,) int64 (-1 for ignored rows), classification only
-    pred_class: np.ndarray | None  # (n,) int64
-    confidence: np.ndarray | None  # (n,) probability of the predicted class
-    valid: np.ndarray  # (n,) bool, False for ignored rows
-
-
-@dataclass
-class Counters:
-    """Conditions counted over all blocks, reported once at the end."""
-
-    renormalised: int = 0  # probability rows not summing to 1 (Keras renormalises them)
-    clipped: int = 0  # rows with a probability clipped/clamped by the convention
-    rounded: int = 0  # probabilities within 1e-6 outside [0, 1], set to the bound
-    ignored: int = 0
-    above_one: int = 0  # rows of non-negative scores above 1 (Keras renormalises them)
-    saturated: int = 0  # rows whose every prediction sits at 0 or 1
-    nonfinite: int = 0  # per-sample losses that are inf/NaN (overflow, or log(0) under torch)
 
 
 def _row_mean(values: np.ndarray) -> np.ndarray:
@@ -89,6 +65,23 @@ def _row_mean(values: np.ndarray) -> np.ndarray:
     return mean
 
 
+def _class_axis(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        try:
+            value = int(str(value))
+        except ValueError:
+            raise UsageError(f"{opt('class_axis')} takes an axis number, not {value!r}",
+                             hint="1 for PyTorch's (N, C, ...), -1 for Keras's (N, ..., C)",
+                             option="class_axis") from None
+    if int(value) == 0:
+        raise UsageError(f"{opt('class_axis', 0)} is the axis of the samples",
+                         hint="the classes are on axis 1 (PyTorch's layout) or -1 (Keras's)",
+                         option="class_axis")
+    return int(value)
+
+
 def _choice(name: str, value: str, allowed: Sequence[str]) -> str:
     if value not in allowed:
         raise UsageError(f"unknown {opt(name)} {value!r}", hint=f"use one of {', '.join(allowed)}",
@@ -96,7 +89,7 @@ def _choice(name: str, value: str, allowed: Sequence[str]) -> str:
     return value
 
 
-class Computation:
+class Computation(ElementFeeds):
     """One loss computation fed in row blocks. See the module docstring.
 
     Args:
@@ -122,6 +115,7 @@ class Computation:
         class_weight: Sequence[float] | None = None,
         classes: Sequence[str] | None = None,
         elementwise: bool | None = None,
+        class_axis: int | None = None,
         **options: Any,
     ) -> None:
         self.spec, self.alias = registry.lookup(loss)
@@ -140,7 +134,18 @@ class Computation:
         self.reading = reading(self.spec, self.alias, self.options, self.given)
         self.elementwise = bool(elementwise if elementwise is not None
                                 else defaults.get("elementwise"))
-        self._check_features(elementwise, offset, ignore_class)
+        self._check_features(offset, ignore_class)
+        self.class_axis = _class_axis(class_axis)
+        #: N-D inputs: how a sample's elements map to rows (decided on the first block)
+        self.layout: Layout | None = None
+        self._index = False
+        #: Dice and Tversky: the overlap over the loss's axis (lossctl.overlap)
+        self.overlap = None
+        if self.spec.overlap:
+            from lossctl.overlap import Overlap
+
+            self.overlap = Overlap(self.spec, self.options)
+        self.samples = 0
         self.offset = int(offset or 0)
         if ignore_class is None and self.convention == "torch" and "ignore_class" in self.spec.features:
             ignore_class = -100  # PyTorch's ignore_index default
@@ -165,12 +170,11 @@ class Computation:
         self.extremes: tuple[float, float] | None = None
 
     # ------------------------------------------------------------------ option checks
-    def _check_features(self, elementwise: bool | None, offset: int | None,
-                        ignore_class: int | None) -> None:
+    def _check_features(self, offset: int | None, ignore_class: int | None) -> None:
         spec = self.spec
-        if elementwise and spec.kind != "elementwise":
+        if self.elementwise and spec.overlap:
             raise UsageError(f"{opt('elementwise')} does not apply to {spec.name}",
-                             hint="it is defined per sample (one value per row), not per class",
+                             hint="an overlap is a ratio of sums: it has no value per element",
                              option="elementwise")
         if offset and "offset" not in spec.features:
             raise UsageError(f"{opt('offset')} does not apply to {spec.name}",
@@ -216,11 +220,42 @@ class Computation:
         start: int = 0,
         inputs: Sequence[Input] | None = None,
     ) -> BlockResult:
-        """Compute one block of rows; returns the per-sample values of these rows.
+        """Compute one block of samples; returns the per-sample values of these samples.
 
-        ``inputs`` names the y_true, y_pred and sample-weight inputs for messages.
+        2-D inputs are rows ``(n, C)``; N-D inputs (a rank of 3 or more) are samples of elements
+        (:mod:`lossctl.layout`). ``inputs`` names the y_true, y_pred and sample-weight inputs
+        for messages.
         """
         ts, ps, ws = inputs or (Input("y_true"), Input("y_pred"), Input("sample_weight"))
+        pred, true = np.asarray(y_pred), np.asarray(y_true)
+        if self.layout is not None or pred.ndim >= 3 or true.ndim >= 3:
+            return self._feed_elements(true, pred, sample_weight, start, (ts, ps, ws))
+        if self.overlap is not None:
+            pred2, true2 = as_2d(pred, ps), as_2d(true, ts)
+            self.samples += pred2.shape[0]
+            return self._feed_overlap(true2, pred2, sample_weight, start, (ts, ps, ws), None,
+                                      pred2.shape[0])
+        if self.elementwise and self.spec.kind != "elementwise":
+            raise UsageError(f"{opt('elementwise')} does not apply to {self.spec.name} on 2-D "
+                             "inputs", hint="it is defined per sample (one value per row), not "
+                             "per class; on N-D inputs it gives the map of per-element losses",
+                             option="elementwise")
+        self.samples += as_2d(pred, ps).shape[0]
+        rows = self._rows(true, pred, sample_weight, start, ts, ps, ws)
+        shown = self._add(rows, rows.pred.shape[1])
+        if self.spec.finalize == "sqrt":
+            shown = np.sqrt(shown)
+        self._track_extremes(shown, rows.valid)
+        pred_cls, conf = self._predicted(rows.pred)
+        return BlockResult(start=start, per_sample=shown,
+                           elementwise=None if rows.elementwise is None
+                           else np.asarray(rows.elementwise),
+                           true_class=rows.true_class, pred_class=pred_cls, confidence=conf,
+                           valid=rows.valid)
+
+    def _rows(self, y_true: Any, y_pred: Any, sample_weight: Any, start: int, ts: Input,
+              ps: Input, ws: Input) -> Rows:
+        """Validate one block of rows ``(n, C)`` and compute its values."""
         spec = self.spec
         pred = as_2d(y_pred, ps)
         if pred.dtype.kind not in "fiub":
@@ -261,18 +296,21 @@ class Computation:
                                   details=self.details)
         if self.diagnose:
             self.diagnostics.block(true, pred, sample_weight, start, index_target)
-        per_sample, elementwise = self._values(target, pred, valid, ts, start)
+        values, elementwise = self._values(target, pred, valid, ts, start)
         w = None if sample_weight is None else sample_weights(sample_weight, n, ws, start)
         if w is not None:
             self._weighted = True
         cls_true = self._true_class(true, labels, valid)
         w = self._keras_class_weights(w, cls_true, valid, true, c, ts)
-        return self._accumulate(start, per_sample, elementwise, w, valid, labels, index_target,
-                                cls_true, pred, c)
+        target_cw = None
+        if (self.class_weight is not None and self.convention == "torch" and index_target
+                and spec.torch_mean == "class_weights"):
+            target_cw = self.class_weight[np.where(valid, labels, 0)]
+        return Rows(values, elementwise, w, valid, target_cw, cls_true, pred)
 
     def _values(self, target: np.ndarray, pred: np.ndarray, valid: np.ndarray, ts: Input,
                 start: int) -> tuple[np.ndarray, np.ndarray | None]:
-        """The loss function's values: per sample (N,), and elementwise (N, C) if it has them."""
+        """The loss function's values: per row (n,), and elementwise (n, C) if it has them."""
         kwargs = dict(self.options)
         c = pred.shape[1]
         if self.class_weight is not None and self.convention == "torch":
@@ -290,13 +328,13 @@ class Computation:
         elementwise = None
         if self.spec.kind == "elementwise":
             elementwise = values
-            per_sample = _row_mean(values) if values.ndim == 2 else values
+            per_row = _row_mean(values) if values.ndim == 2 else values
         else:
-            per_sample = values
-        per_sample = np.where(valid, np.asarray(per_sample, dtype=np.float64), 0.0)
+            per_row = values
+        per_row = np.where(valid, np.asarray(per_row, dtype=np.float64), 0.0)
         if elementwise is not None and not valid.all():
             elementwise = np.where(valid[:, None], elementwise, 0)
-        return per_sample, elementwise
+        return per_row, elementwise
 
     def _keras_class_weights(self, w: np.ndarray | None, cls_true: np.ndarray | None,
                              valid: np.ndarray, true: np.ndarray, c: int,
@@ -321,28 +359,22 @@ class Computation:
         rows = np.where(valid, self.class_weight[np.clip(cls_true, 0, None)], 0.0)
         return rows if w is None else w * rows
 
-    def _accumulate(self, start: int, per_sample: np.ndarray, elementwise: np.ndarray | None,
-                    w: np.ndarray | None, valid: np.ndarray, labels: np.ndarray | None,
-                    index_target: bool, cls_true: np.ndarray | None, pred: np.ndarray,
-                    c: int) -> BlockResult:
-        target_cw = None
-        if (self.class_weight is not None and self.convention == "torch" and index_target
-                and self.spec.torch_mean == "class_weights"):
-            target_cw = self.class_weight[np.where(valid, labels, 0)]
+    def _add(self, rows: Rows, c: int) -> np.ndarray:
+        """Add one block's rows to the running sums; returns their weighted values
+        (``w * l``, 0 where ignored), the frameworks' ``reduction="none"`` values."""
+        v, w, valid = rows.values, rows.weights, rows.valid
         with np.errstate(over="ignore", invalid="ignore"):  # inf losses: warned at finish
-            self.acc.add(per_sample, weights=w, valid=valid, class_weights=target_cw, width=c)
-            shown = per_sample if w is None else per_sample * np.where(valid, w, 0.0)
+            self.acc.add(v, weights=w, valid=valid, class_weights=rows.class_weights, width=c)
+            shown = v if w is None else v * np.where(valid, w, 0.0)
         self.counters.ignored += int((~valid).sum())
-        if self.spec.finalize == "sqrt":
-            shown = np.sqrt(shown)
-        self.counters.nonfinite += int((~np.isfinite(per_sample) & valid).sum())
-        self._track_extremes(shown, valid)
+        self.counters.nonfinite += int((~np.isfinite(v) & valid).sum())
+        return shown
+
+    def _predicted(self, pred: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+        if not self.details:
+            return None, None
         with np.errstate(over="ignore", invalid="ignore", under="ignore"):  # logits of +-1e308
-            pred_cls, conf = (preds.predicted(pred, self.spec, self.options) if self.details
-                              else (None, None))
-        return BlockResult(start=start, per_sample=shown,
-                           elementwise=None if elementwise is None else np.asarray(elementwise),
-                           true_class=cls_true, pred_class=pred_cls, confidence=conf, valid=valid)
+            return preds.predicted(pred, self.spec, self.options)
 
     # ---------------------------------------------------------------------------- finish
     def finish(self) -> Result:
@@ -356,35 +388,45 @@ class Computation:
         return Result(
             loss=self.spec.name, alias=self.alias.name if self.alias else None,
             convention=self.convention, reduction=self.reduction, value=value,
-            samples=self.acc.rows, classes=self.num_classes, options=dict(self.options),
+            samples=self.samples, classes=self.num_classes, options=dict(self.options),
             counters=self.counters, spec=self.spec, reading=str(self.reading),
             extremes=self.extremes,
+            elements=None if self.layout is None else self.acc.rows,
+            shape=None if self.layout is None else self.layout.dims,
         )
 
-    def _reduce(self) -> float:
+    def _rule(self) -> tuple[str | None, float, str]:
+        """How ``reduction`` divides: (divisor rule of :class:`Accumulator`, or None for a
+        sum; a scale of the sum; what a zero divisor gives)."""
         spec = self.spec
         keras = self.convention != "torch"  # keras and keras-jax reduce alike
         empty = "zero" if keras else "nan"
-        width = self.width or 1
         red = self.reduction
         if red == "sum":
-            scale = width if (not keras and spec.kind == "elementwise") else 1.0
-            value = self.acc.reduce(None, scale=scale)
-        elif red == "mean_with_sample_weight":
-            value = self.acc.reduce("weights", empty="zero")
-        elif red == "batchmean":
-            value = self.acc.reduce("rows", empty=empty)
-        else:  # mean
-            rule = "valid"
-            if not keras:
-                if spec.torch_mean == "elements":
-                    rule = "elements"
-                elif spec.torch_mean == "class_weights" and self.class_weight is not None:
-                    rule = "class_weights"
-                elif spec.torch_mean == "weights" and self._weighted:
-                    rule = "weights"
-            value = self.acc.reduce(rule, empty=empty)
-        if spec.finalize == "sqrt":
+            width = self.width or 1
+            return None, (width if (not keras and spec.kind == "elementwise") else 1.0), empty
+        if red == "mean_with_sample_weight":
+            return "weights", 1.0, "zero"
+        if red == "batchmean":
+            return "rows", 1.0, empty
+        rule = "valid"  # mean (and the per-sample values of "none")
+        if not keras:
+            if spec.torch_mean == "elements":
+                rule = "elements"
+            elif spec.torch_mean == "class_weights" and self.class_weight is not None:
+                rule = "class_weights"
+            elif spec.torch_mean == "weights" and self._weighted:
+                rule = "weights"
+        return rule, 1.0, empty
+
+    def _reduce(self) -> float:
+        if self.overlap is not None:
+            return self.overlap.value(self.reduction, samples=self.samples)
+        rule, scale, empty = self._rule()
+        # batchmean divides by the samples (an N-D sample is many rows)
+        value = self.acc.reduce(rule, empty=empty, scale=scale,
+                                divisor=self.samples if rule == "rows" else None)
+        if self.spec.finalize == "sqrt":
             value = math.sqrt(value) if value >= 0 else math.nan
         return value
 

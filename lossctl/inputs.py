@@ -15,7 +15,7 @@ from typing import IO, Any
 import numpy as np
 
 from lossctl import budget
-from lossctl.errors import DataError, LossctlError, ShapeError, opt
+from lossctl.errors import DataError, LossctlError, ShapeError, UsageError, opt
 from lossctl.io import ReadOptions, aligned, open_source, read_array
 from lossctl.io.columns import select as select_columns
 
@@ -63,14 +63,23 @@ class ArraySource:
         self.role = role
         self.options = options
         self.nrows = int(a.shape[0]) if a.ndim else 1
+        #: one sample's shape of an N-D array (rank 3 or more), else None (rows of columns)
+        self.dims = tuple(int(d) for d in a.shape[1:]) if a.ndim >= 3 else None
         width = 1 if a.ndim < 2 else int(a.shape[1])
-        self.columns = [str(j + 1) for j in range(width)]
+        self.columns = [] if self.dims else [str(j + 1) for j in range(width)]
 
-    def select(self, spec: str | None) -> list[int]:
+    def select(self, spec: str | None) -> list[int] | None:
+        if self.dims is not None:
+            if spec is not None:
+                raise UsageError(f"{opt('cols')} does not apply: an array of shape "
+                                 f"{self.data.shape} has no columns", option="cols")
+            return None
         return select_columns(spec, self.columns, self.role)
 
     def blocks(self, cols: list[int] | None = None) -> Iterator[np.ndarray]:
         a = self.data
+        if a.ndim >= 2 and bool(a.shape[0]) and a.dtype == bool:
+            a = a.astype(np.int64)
         if a.ndim == 2 and cols is not None and cols != list(range(a.shape[1])):
             a = a[:, cols]
         step = self.options.block_rows
@@ -119,9 +128,12 @@ def select(src: Any, spec: str | None, option: str) -> list[int]:
         raise err.rename_option("cols", option)
 
 
-def weight_column(src: Any, spec: str | None) -> list[int]:
-    """The one column of the sample weights."""
+def weight_column(src: Any, spec: str | None, *, maps: bool = False) -> list[int] | None:
+    """The one column of the sample weights; with ``maps`` (N-D predictions), also every
+    column of a table or an N-D array: a weight per element of a sequence or an image."""
     sel = select(src, spec, "weight_cols")
+    if sel is None or (maps and spec is None):
+        return sel
     if len(sel) != 1:
         raise ShapeError(f"sample weights must be one column, found {len(sel)}",
                          source=src.name, hint=f"select it with {opt('weight_cols')}",
@@ -162,13 +174,14 @@ def aligned_blocks(t: Any, p: Any, w: Any, tsel: list[int], psel: list[int],
     One file read once holds both column sets when it cannot be read twice (a pipe).
     """
     roles = [("y_true", t.name), ("y_pred", p.name), ("sample_weight", w.name if w else None)]
+    columns = None if psel is None else len(psel)
     wblocks = None if w is None else _renamed(w.blocks(wsel), "weight_cols")
     if same_file and t.single_pass:
         both = _renamed(t.blocks(tsel + psel), "cols")
-        zipped = aligned(both, wblocks, roles=[roles[0], roles[2]], columns=len(psel))
+        zipped = aligned(both, wblocks, roles=[roles[0], roles[2]], columns=columns)
         return _split_same_file(zipped, len(tsel), t.name)
     return aligned(_renamed(t.blocks(tsel), "true_cols"), _renamed(p.blocks(psel), "pred_cols"),
-                   wblocks, roles=roles, columns=len(psel))
+                   wblocks, roles=roles, columns=columns)
 
 
 def class_weights(value: Any, options: ReadOptions, stdin: IO[bytes] | None

@@ -59,6 +59,7 @@ class Request:
     offset: int | None = None
     ignore_class: int | None = None
     elementwise: bool | None = None
+    class_axis: int | None = None
     compare: Sequence[str] | None = None
     header: bool | None = None
     delimiter: str | None = None
@@ -109,7 +110,8 @@ def make_computations(req: Request, class_weight: Sequence[float] | None = None)
     return [
         Computation(req.loss, convention=conv, reduction=req.reduction, dtype=req.dtype,
                     offset=req.offset, ignore_class=req.ignore_class, class_weight=cw,
-                    classes=req.classes, elementwise=req.elementwise, **req.options)
+                    classes=req.classes, elementwise=req.elementwise,
+                    class_axis=req.class_axis, **req.options)
         for conv in _conventions(req)
     ]
 
@@ -142,6 +144,7 @@ class Evaluation:
         self.rows: SampleRows | None = None
         self.total: int | None = None
         self.width: int | None = None
+        self.shape: tuple[int, ...] | None = None
 
     def _check_inputs(self) -> None:
         req = self.request
@@ -175,20 +178,24 @@ class Evaluation:
             inputs.open_input(req.sample_weight, "sample_weight", ro, self.stdin))
         tsel = inputs.select(t, req.true_cols, "true_cols")
         psel = inputs.select(p, req.pred_cols, "pred_cols")
-        wsel = None if w is None else inputs.weight_column(w, req.weight_cols)
-        if req.classes is None and p.has_header:
+        self.shape = getattr(p, "dims", None)  # N-D predictions: one sample's shape
+        wsel = None if w is None else inputs.weight_column(
+            w, req.weight_cols, maps=self.shape is not None)
+        if req.classes is None and p.has_header and psel is not None:
             for comp in self.computations:  # string labels are matched to the header names
                 comp.classes = [p.columns[i] for i in psel]
         self.total = t.nrows if t.nrows is not None else p.nrows
-        self.width = len(psel)
-        row_bytes = 8 * (len(tsel) + len(psel) + (1 if w is not None else 0))
+        self.width = None if psel is None else len(psel)
+        row_bytes = 8 * sum(_cells(src, sel) for src, sel in ((t, tsel), (p, psel), (w, wsel))
+                            if src is not None)
         inputs.set_block_rows((t, p, w), budget.block_rows(self.budget, row_bytes))
         comp = self.computations[0]
         self.rows = SampleRows(elementwise=comp.elementwise, class_names=req.classes,
                                offset=comp.offset)
         self._inputs = (Input("y_true", t.name, t.location), Input("y_pred", p.name, p.location),
                         Input("sample_weight", w.name, w.location) if w is not None else None)
-        self._names = ([t.columns[i] for i in tsel], [p.columns[i] for i in psel])
+        self._names = tuple([] if sel is None else [src.columns[i] for i in sel]
+                            for src, sel in ((t, tsel), (p, psel)))
         return inputs.aligned_blocks(t, p, w, tsel, psel, wsel, same_file=same)
 
     # ----------------------------------------------------------------------------- run
@@ -229,6 +236,8 @@ class Evaluation:
         req = self.request
         if req.y_pred is None:
             return  # one file, both column sets chosen by the user
+        if yt.ndim > 2 or yp.ndim > 2:
+            return  # an N-D array has no columns
         for role, block, names, cols, inp in (("y_true", yt, self._names[0], req.true_cols,
                                                self._inputs[0]),
                                               ("y_pred", yp, self._names[1], req.pred_cols,
@@ -237,10 +246,15 @@ class Evaluation:
                 diagnostics.index_column(block, names, role=role, source=inp.name)
 
     def _feed(self, start: int, yt: np.ndarray, yp: np.ndarray, w: np.ndarray | None) -> BlockResult:
-        weights = None if w is None else w.reshape(-1)
-        results = [comp.feed(yt, yp, weights, start=start, inputs=self._inputs)
-                   for comp in self.computations]
-        return results[0]
+        weights = None if w is None else (w.reshape(-1) if w.ndim == 2 and w.shape[1] == 1
+                                          else w)
+        first, *others = self.computations
+        result = first.feed(yt, yp, weights, start=start, inputs=self._inputs)
+        for comp in others:
+            if comp.layout is None and first.layout is not None and comp.class_axis is None:
+                comp.class_axis = first.layout.axis + 1  # compared on the same class axis
+            comp.feed(yt, yp, weights, start=start, inputs=self._inputs)
+        return result
 
     def _result(self, kept: list[BlockResult], builder: Any) -> Result:
         comps = self.computations
@@ -261,6 +275,14 @@ class Evaluation:
             res.compare = [CompareRow(first.spec.name, r.convention, r.reduction, r.value, y)
                            for r, y in zip(runs, why)]
         return res
+
+
+def _cells(src: Any, sel: list[int] | None) -> int:
+    """Values per row of a source's selection (a sample of an N-D source is many)."""
+    dims = getattr(src, "dims", None)
+    if dims is not None:
+        return math.prod(dims)
+    return len(sel) if sel is not None else 1
 
 
 def _cat(parts: list[np.ndarray | None]) -> np.ndarray | None:
@@ -319,7 +341,9 @@ def evaluate(
         stdin: the binary stream read for ``-`` (default: standard input).
         on_block: called with each block's :class:`~lossctl.engine.BlockResult` as it is
             computed.
-        **kwargs: ``dtype``, ``offset``, ``ignore_class``, ``elementwise``, ``header``,
+        **kwargs: ``dtype``, ``offset``, ``ignore_class``, ``elementwise``, ``class_axis``
+            (N-D inputs: the axis of the classes, default the convention's: PyTorch's 1,
+            Keras's -1), ``header``,
             ``delimiter``, ``memory_limit``, ``keep`` (keep the per-sample values, default
             True), ``details``, ``report``, ``top``, and the loss's own options
             (``from_logits``, ``label_smoothing``, ``delta``, ...).

@@ -319,6 +319,10 @@ def report(rep: Any, *, console: Console, precision: int = 6, width: int = 30) -
     summary.add_row(Text("convention"), Text(rep.convention))
     summary.add_row(Text("reduction"), Text(rep.reduction))
     summary.add_row(Text("samples"), Text(str(rep.samples)))
+    shape = getattr(rep, "shape", None)
+    if shape is not None:
+        dims = "(N, " + ", ".join(map(str, shape)) + ")"
+        summary.add_row(Text("elements"), Text(f"{rep.elements} (predictions {dims})"))
     if getattr(rep, "predictions", ""):
         summary.add_row(Text("predictions"), Text(rep.predictions))
     if rep.classes:
@@ -334,7 +338,7 @@ def report(rep: Any, *, console: Console, precision: int = 6, width: int = 30) -
 
     if rep.worst:
         has_cls = any(w.true is not None for w in rep.worst)
-        cols = ["row", "loss"]
+        cols = ["row" if shape is None else "sample", "loss"]
         if has_cls:
             cols[1:1] = ["true", "predicted", "confidence"]
         rows = []
@@ -344,7 +348,8 @@ def report(rep: Any, *, console: Console, precision: int = 6, width: int = 30) -
                 r += [w.true, w.predicted, w.confidence]
             r.append(w.loss)
             rows.append(r)
-        console.print(build_table(cols, rows, title=f"worst {len(rows)} samples", precision=precision))
+        console.print(build_table(cols, rows, title=f"worst {len(rows)} samples",
+                                  precision=precision))
 
     if rep.per_class:
         acc = any(c.accuracy is not None for c in rep.per_class)
@@ -355,7 +360,8 @@ def report(rep: Any, *, console: Console, precision: int = 6, width: int = 30) -
             if acc:
                 r.append(None if c.accuracy is None else f"{100 * c.accuracy:.1f}%")
             rows.append(r)
-        console.print(build_table(cols, rows, title="per class", precision=precision))
+        title = "per class" if shape is None else "per class, over elements"
+        console.print(build_table(cols, rows, title=title, precision=precision))
 
     if rep.histogram:
         biggest = max(b.count for b in rep.histogram)

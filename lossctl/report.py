@@ -63,6 +63,10 @@ class Report:
     histogram: list[Bin] = field(default_factory=list)
     nonfinite: int = 0
     predictions: str = ""  # how the predictions were read, and why
+    #: N-D inputs: elements (pixels, tokens) in all, and one sample's shape of y_pred; the
+    #: per-class rows are then over elements, the worst rows are samples
+    elements: int | None = None
+    shape: tuple[int, ...] | None = None
 
 
 class ReportBuilder:
@@ -105,23 +109,12 @@ class ReportBuilder:
                 self._worst.append((float(key[i]), int(idx[i]), t, p, c))
             self._worst.sort(key=lambda r: (-r[0], r[1]))
             del self._worst[self.top:]
-        # per class
-        if block.true_class is not None:
-            self._has_classes = True
-            tc = np.asarray(block.true_class)
-            ok = tc >= 0
-            tc_ok = tc[ok]
-            size = int(tc_ok.max(initial=-1)) + 1
-            if block.pred_class is not None:
-                size = max(size, int(np.asarray(block.pred_class).max(initial=-1)) + 1)
-            self._grow(size)
-            np.add.at(self._cls_count, tc_ok, 1)
-            np.add.at(self._cls_loss, tc_ok, np.where(finite[ok], v[ok], 0.0))
-            if block.pred_class is not None:
-                self._has_pred = True
-                hit = np.asarray(block.pred_class)[ok] == tc_ok
-                np.add.at(self._cls_correct, tc_ok[hit], 1)
-        self._total += float(np.sum(v[finite]))
+        # per class: over the rows, or over the elements (pixels, tokens) of N-D samples
+        el = getattr(block, "elements", None)
+        if el is not None:
+            self._per_class(el.true_class, el.pred_class, np.asarray(el.values, np.float64))
+        else:
+            self._per_class(block.true_class, block.pred_class, v)
         # reservoir of values for the histogram
         fv = v[finite]
         room = self._cap - self._res.shape[0]
@@ -136,6 +129,26 @@ class ReportBuilder:
             keep = j < self._cap
             self._res[j[keep]] = fv[keep]
         self._seen += int(finite.sum())
+
+    def _per_class(self, true_class: Any, pred_class: Any, v: np.ndarray) -> None:
+        finite = np.isfinite(v)
+        self._total += float(np.sum(v[finite]))
+        if true_class is None:
+            return
+        self._has_classes = True
+        tc = np.asarray(true_class)
+        ok = tc >= 0
+        tc_ok = tc[ok]
+        size = int(tc_ok.max(initial=-1)) + 1
+        if pred_class is not None:
+            size = max(size, int(np.asarray(pred_class).max(initial=-1)) + 1)
+        self._grow(size)
+        np.add.at(self._cls_count, tc_ok, 1)
+        np.add.at(self._cls_loss, tc_ok, np.where(finite[ok], v[ok], 0.0))
+        if pred_class is not None:
+            self._has_pred = True
+            hit = np.asarray(pred_class)[ok] == tc_ok
+            np.add.at(self._cls_correct, tc_ok[hit], 1)
 
     def _grow(self, size: int) -> None:
         if size > self._cls_count.shape[0]:
@@ -166,6 +179,8 @@ class ReportBuilder:
             },
             nonfinite=self._nonfinite,
             predictions=getattr(result, "reading", ""),
+            elements=getattr(result, "elements", None),
+            shape=getattr(result, "shape", None),
         )
         for key, i, t, p, c in self._worst:
             rep.worst.append(Worst(i, self.label(t), self.label(p), c, key))

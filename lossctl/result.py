@@ -72,6 +72,9 @@ class Result:
     extremes: tuple[float, float] | None = None
     #: the gate's limits from the request (``fail_above``, ``fail_below``), used by :meth:`gate`
     thresholds: dict[str, float | None] = field(default_factory=dict)
+    #: N-D inputs: the number of elements (pixels, tokens) and one sample's shape of y_pred
+    elements: int | None = None
+    shape: tuple[int, ...] | None = None
 
     def gate(self, *, fail_above: float | None = None, fail_below: float | None = None) -> None:
         """The CI gate of ``--fail-above`` / ``--fail-below``: raise
@@ -112,6 +115,8 @@ class Result:
             "reduction": self.reduction,
             "value": self.value,
             "samples": self.samples,
+            **({"elements": self.elements, "shape": list(self.shape)}
+               if self.shape is not None else {}),
             "classes": self.classes,
             "options": dict(self.options),
             "predictions": render_options(self.reading, flag),

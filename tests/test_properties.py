@@ -225,6 +225,8 @@ def loss_inputs(draw, spec, convention, *, min_rows=1, max_rows=25, extreme=Fals
     from_logits = "from_logits" in spec.options and draw(st.booleans())
     if from_logits:
         opts["from_logits"] = True
+    if spec.overlap:  # one ratio per row (Keras's default axis=None pools the whole batch)
+        opts["axis"] = 1
 
     if target == "values":
         y = draw(hnp.arrays(np.float64, (n, c), elements=value))

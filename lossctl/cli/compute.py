@@ -88,12 +88,14 @@ def compute(
         "or - for standard input.")],
     y_pred: Annotated[str | None, typer.Argument(
         metavar="[Y_PRED]", show_default=False,
-        help="Predictions, shape [N, C] or [N]. Omitted: the same file as Y_TRUE (select columns "
-        "with --true-cols / --pred-cols).")] = None,
+        help="Predictions, shape [N, C] or [N], or N-D ([N, C, H, W] as PyTorch lays it out, "
+        "[N, H, W, C] as Keras does; see --class-axis). Omitted: the same file as Y_TRUE "
+        "(select columns with --true-cols / --pred-cols).")] = None,
     true_cols: Annotated[str | None, _opt("--true-cols", "Columns of Y_TRUE: names, 1-based numbers, ranges (2-11), globs ('p*').", "SPEC")] = None,
     pred_cols: Annotated[str | None, _opt("--pred-cols", "Columns of Y_PRED (same SPEC syntax).", "SPEC")] = None,
     offset: Annotated[int | None, _opt("--offset", "Class labels start at K (e.g. --offset 1 for labels 1..C).", "K")] = None,
-    ignore_class: Annotated[int | None, _opt("--ignore-class", "Ignore rows whose label is K (Keras ignore_class, PyTorch ignore_index; torch's default -100 applies under --convention torch).", "K")] = None,
+    ignore_class: Annotated[int | None, _opt("--ignore-class", "Ignore rows (or pixels, tokens) whose label is K (Keras ignore_class, PyTorch ignore_index; torch's default -100 applies under --convention torch; 255 marks void pixels in segmentation masks).", "K")] = None,
+    class_axis: Annotated[int | None, _opt("--class-axis", "N-D inputs: the axis of the classes. Default: the convention's, 1 for PyTorch's [N, C, H, W] and -1 for Keras's [N, H, W, C] (or the one the label maps fit).", "K")] = None,
     sample_weight: Annotated[str | None, _opt("--sample-weight", "One weight per row, from any readable source (one column, or choose it with --weight-cols).", "SOURCE")] = None,
     weight_cols: Annotated[str | None, _opt("--weight-cols", "Column of the --sample-weight source (default: its only column).", "SPEC")] = None,
     class_weight: Annotated[str | None, _opt("--class-weight", "Class weights w0,w1,... or a SOURCE holding them (Keras: per-row weights w[y]; PyTorch: the loss's weight argument).", "W")] = None,
@@ -145,7 +147,7 @@ def compute(
         convention=convention.value if convention else None,
         reduction=reduction.value if reduction else None,
         dtype=getattr(dtype, "value", dtype), offset=offset, ignore_class=ignore_class,
-        elementwise=elementwise,
+        class_axis=class_axis, elementwise=elementwise,
         compare=[c for c in compare.split(",")] if compare else None,
         header=header, delimiter=delimiter, memory_limit=memory_limit,
         keep=False, details=out_fmt != "json" and not value_only,

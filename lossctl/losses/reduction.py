@@ -42,7 +42,7 @@ from lossctl.losses.spec import REDUCTIONS
 #: Rows per summation chunk. Fixed: changing it changes the last bits of reduced values.
 CHUNK = 65536
 
-__all__ = ["CHUNK", "DIVISORS", "REDUCTIONS", "SHIFT", "Accumulator"]
+__all__ = ["CHUNK", "DIVISORS", "REDUCTIONS", "SHIFT", "Accumulator", "per_sample_values"]
 
 
 #: Denominator rules (see the module docstring).
@@ -188,17 +188,54 @@ class Accumulator:
             return float(self.elements)
         raise ValueError(f"unknown divisor rule {rule!r}; expected one of {DIVISORS}")
 
-    def reduce(self, rule: str | None, *, empty: str = "zero", scale: float = 1.0) -> float:
+    def reduce(self, rule: str | None, *, empty: str = "zero", scale: float = 1.0,
+               divisor: float | None = None) -> float:
         """The reduced value: ``scale * sum(w*l) / divisor(rule)``, or the sum when rule is None.
 
         ``empty`` says what a zero divisor gives: ``"zero"`` (Keras ``divide_no_nan``) or
-        ``"nan"`` (PyTorch: 0/0).
+        ``"nan"`` (PyTorch: 0/0). ``divisor`` replaces the rule's (batchmean of N-D samples
+        divides by the samples, not by the rows of their elements).
         """
         s, e = self._wl.scaled()
         s *= scale
         if rule is None:
             return _unscale(s, e)
-        d = self.divisor(rule)
+        d = self.divisor(rule) if divisor is None else float(divisor)
         if d == 0:
             return 0.0 if empty == "zero" else math.nan
         return _unscale(s / d, e)  # the mean of finite values is finite when representable
+
+
+def per_sample_values(values: np.ndarray, weights: np.ndarray | None, valid: np.ndarray,
+                      class_weights: np.ndarray | None, *, rule: str | None, scale: float = 1.0,
+                      empty: str = "zero", width: int = 1) -> np.ndarray:
+    """Each sample's value on its own, from its rows: ``(n, P)`` arrays (P rows per sample: the
+    elements of an N-D sample) -> ``(n,)``, reduced by the same rule as the whole input.
+
+    A sample's value is what the framework gives for a batch of that one sample: Keras's mean
+    over its valid elements (0 when all are ignored), PyTorch's divisor (its elements, or the
+    class weights of its targets; NaN when all are ignored), the sum for ``sum``, and for
+    ``batchmean`` the sum (a batch of one).
+    """
+    values = np.asarray(values, dtype=np.float64)
+    mask = np.asarray(valid, dtype=bool)
+    w = None if weights is None else np.asarray(weights, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        wl = np.where(mask, values if w is None else values * w, 0.0)
+        num = wl.sum(axis=1) * scale
+    if rule is None or rule == "rows":
+        return num
+    if rule == "valid":
+        d = mask.sum(axis=1).astype(np.float64)
+    elif rule == "weights":
+        d = np.where(mask, 1.0 if w is None else w, 0.0).sum(axis=1)
+    elif rule == "class_weights":
+        cw = np.ones_like(values) if class_weights is None else class_weights
+        d = np.where(mask, cw, 0.0).sum(axis=1)
+    elif rule == "elements":
+        d = np.full(values.shape[0], float(values.shape[1] * width))
+    else:
+        raise ValueError(f"unknown divisor rule {rule!r}; expected one of {DIVISORS}")
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        out = num / d
+    return np.where(d == 0, 0.0 if empty == "zero" else math.nan, out)

@@ -38,6 +38,7 @@ __all__ = [
     "LossSpec",
     "Option",
     "alias",
+    "axes",
     "check_option",
 ]
 
@@ -104,6 +105,7 @@ DOMAINS = {
     "[0,1]": "lie in [0, 1]",
     "(0,1)": "lie in (0, 1)",
     "{1,2}": "be 1 or 2",
+    "axes": "be none or axis numbers such as 1,2",
 }
 
 
@@ -152,6 +154,10 @@ OPTIONS: Mapping[str, Option] = MappingProxyType(
             Option("log_target", bool, "kl_divergence (PyTorch): Y_TRUE holds log-probabilities."),
             Option("p", int, "multi_margin exponent, 1 or 2 (default 1).", "P", "{1,2}"),
             Option("margin", float, "multi_margin margin (default 1).", "M"),
+            Option("axis", str, "Dice/Tversky: the axes each overlap is summed over, as Keras's "
+                   "axis: none (Keras's default: one ratio over the whole batch) or axis numbers "
+                   "such as 1 (each row of a 2-D input) or 1,2 (each image's classes of "
+                   "[N, H, W, C] maps); 0 is the batch axis.", "AXES", "axes"),
         )
     }
 )
@@ -165,6 +171,8 @@ def check_option(name: str, value: Any, domain: str | None = None) -> Any:
             (``option=name``) and the value.
     """
     spec = OPTIONS[name]
+    if (domain or spec.domain) == "axes":
+        return axes(name, value)
     if spec.type is bool:
         if not isinstance(value, bool):
             raise UsageError(f"{opt(name)} takes True or False, not {value!r}", option=name)
@@ -192,6 +200,26 @@ def check_option(name: str, value: Any, domain: str | None = None) -> Any:
             raise UsageError(f"{opt(name)} must be a whole number (got {value!r})", option=name)
         return int(number)
     return value
+
+
+def axes(name: str, value: Any) -> tuple[int, ...] | None:
+    """An ``axis`` value: ``None``/``"none"`` (every axis, the batch included) or axis numbers
+    (``1``, ``"1,2"``, ``(1, 2)``, negative from the end) as a sorted tuple; 0 is refused (a
+    streamed batch is summed over only as a whole, with ``none``)."""
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("none", "")):
+        return None
+    items = value.split(",") if isinstance(value, str) else (
+        list(value) if isinstance(value, (list, tuple)) else [value])
+    try:
+        out = tuple(sorted({int(str(v).strip()) for v in items}))
+    except ValueError:
+        raise UsageError(f"{opt(name)} must {DOMAINS['axes']} (got {value!r})",
+                         option=name) from None
+    if 0 in out:
+        raise UsageError(f"{opt(name)} includes axis 0, the batch",
+                         hint=f"{opt(name, 'none')} sums over the whole batch; axes from 1 sum "
+                         "within each sample", option=name)
+    return out
 
 
 # --- entries ----------------------------------------------------------------------------------------
@@ -262,6 +290,8 @@ class LossSpec:
     #: extra reasons ``compare`` gives: "always", and "weighted" (with sample weights)
     compare_notes: Mapping[str, str] = field(default_factory=dict)
     divergences: str = ""  # where the frameworks disagree, shown by `explain`
+    #: an overlap ratio (Dice, Tversky): summed over the ``axis`` option, not per row
+    overlap: bool = False
 
     def load(self) -> Callable:
         """Import and return the loss function (imports numpy)."""

@@ -20,16 +20,19 @@ SPECS: tuple[LossSpec, ...] = (
         target="binary",
         prediction="probabilities",
         kind="row",
-        summary="Dice loss per sample over the class axis.",
-        formula="l = 1 - 2 sum_c y_c p_c / (sum_c y_c + sum_c p_c + 1e-7)",
+        summary="Dice loss: one minus the soft overlap of masks and probabilities.",
+        formula="l = 1 - 2 sum y p / (sum y + sum p + 1e-7), the sums over axis (default: "
+        "every element of the batch, one ratio)",
         when="Segmentation masks with class imbalance (overlap rather than pixel accuracy).",
         siblings=("tversky",),
         example=f"lossctl compute dice {_S}multilabel_labels.csv {_S}multilabel_probs.csv",
         aliases=(_a("Dice", "keras"),),
+        options={"axis": None},
         conventions=("keras",),
-        divergences="Keras Dice defaults to axis=None: one scalar over the whole batch; lossctl "
-        "reports it per sample (Keras axis=-1). optax dice_loss adds smooth=1 and applies "
-        "softmax.",
+        overlap=True,
+        divergences="Keras Dice defaults to axis=None: one ratio over the whole batch, not the "
+        "mean of per-sample ratios (axis=1 for 2-D rows, axis=1,2,3 for [N, H, W, C] maps). "
+        "optax dice_loss adds smooth=1 and applies softmax.",
     ),
     LossSpec(
         name="tversky",
@@ -40,15 +43,18 @@ SPECS: tuple[LossSpec, ...] = (
         prediction="probabilities",
         kind="row",
         summary="Tversky loss: Dice with separate weights for false positives and negatives.",
-        formula="l = 1 - TP / (TP + alpha FN + beta FP + 1e-7)   (Keras's code: alpha weighs "
-        "false negatives, although its docstring says false positives)",
+        formula="l = 1 - TP / (TP + alpha FN + beta FP + 1e-7), summed over axis (default: the "
+        "whole batch)   (Keras's code: alpha weighs false negatives, although its docstring "
+        "says false positives)",
         when="Segmentation where missing a region costs more than a false alarm (alpha > beta).",
         siblings=("dice",),
         example=f"lossctl compute tversky {_S}multilabel_labels.csv {_S}multilabel_probs.csv "
         "--alpha 0.7 --beta 0.3",
         aliases=(_a("Tversky", "keras"),),
-        options={"alpha": 0.5, "beta": 0.5},
+        options={"alpha": 0.5, "beta": 0.5, "axis": None},
         conventions=("keras",),
-        divergences="alpha = beta = 0.5 gives Dice.",
+        overlap=True,
+        divergences="alpha = beta = 0.5 gives Dice. Like Dice, Keras's default axis=None "
+        "pools the whole batch into one ratio.",
     ),
 )
