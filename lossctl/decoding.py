@@ -49,6 +49,10 @@ class SparseDecoder:
         location: maps a 0-based data row to the text used in messages.
     """
 
+    #: What a class vector belongs to, in messages: "row" (an (N, C) input) or "element" (the
+    #: class vectors of a one-hot map, :mod:`lossctl.labelmaps`: their columns are classes).
+    unit = "row"
+
     def __init__(
         self,
         *,
@@ -180,14 +184,19 @@ class SparseDecoder:
             idx = self._strict(x, start)
         return self._out(idx.astype(np.int64), names)
 
+    def _at(self, j: int) -> str:
+        """Where value ``j`` of a class vector is: its column, or its class (elements)."""
+        return f"in column {j + 1}" if self.unit == "row" else f"of class {j}"
+
     def _check_nan(self, x: np.ndarray, start: int, col: int = 0) -> None:
         nan = np.isnan(x)
         if nan.any():
             i, j = (int(v) for v in np.argwhere(nan)[0])
+            where = (f"in column {col + j + 1} (class {self._label(col + j)})"
+                     if self.unit == "row" else self._at(col + j))
             raise DataError(
-                f"value nan in column {col + j + 1} (class {self._label(col + j)})",
-                location=self.location(start + i),
-                hint="fill in the value or remove the row",
+                f"value nan {where}", location=self.location(start + i),
+                hint=f"fill in the value or remove the {self.unit}",
             )
 
     def _label(self, j: int) -> str:
@@ -220,26 +229,31 @@ class SparseDecoder:
 
     def _not_01(self, value: float, j: int, row: int) -> DataError:
         return DataError(
-            f"value {fmt(value)} in column {j + 1} is not 0 or 1, so the row is not one-hot",
-            location=self.location(row), hint=_SPARSE_HINT,
+            f"value {fmt(value)} {self._at(j)} is not 0 or 1, so the {self.unit} is not one-hot",
+            location=self.location(row),
+            hint=_SPARSE_HINT if self.unit == "row" else
+            f"use {opt('argmax', True)} for probabilities or scores",
         )
 
     def _all_zeros(self, row: int) -> DataError:
-        return DataError(
-            "the row is all zeros, so it has no class",
-            location=self.location(row),
-            hint=f"use {opt('argmax', True)} to take the first column for such rows, or {opt('threshold')} T "
-            "to allow rows without a class",
-        )
+        if self.unit == "row":
+            hint = (f"use {opt('argmax', True)} to take the first column for such rows, or "
+                    f"{opt('threshold')} T to allow rows without a class")
+        else:
+            hint = f"use {opt('argmax', True)} to take class 0 for such elements"
+        return DataError(f"the {self.unit} is all zeros, so it has no class",
+                         location=self.location(row), hint=hint)
 
     def _many_ones(self, count: int, cols: list[int], row: int) -> DataError:
-        shown = ", ".join(str(j + 1) for j in cols[:5])
-        return DataError(
-            f"the row has {count} ones (columns {shown}), so it is not one-hot",
-            location=self.location(row),
-            hint=f"use {opt('threshold', 0.5)} for multi-hot rows (all active classes), or {opt('argmax', True)} "
-            "for the first one",
-        )
+        if self.unit == "row":
+            shown = "columns " + ", ".join(str(j + 1) for j in cols[:5])
+            hint = (f"use {opt('threshold', 0.5)} for multi-hot rows (all active classes), or "
+                    f"{opt('argmax', True)} for the first one")
+        else:
+            shown = "classes " + ", ".join(str(j) for j in cols[:5])
+            hint = f"use {opt('argmax', True)} for the first one"
+        return DataError(f"the {self.unit} has {count} ones ({shown}), so it is not one-hot",
+                         location=self.location(row), hint=hint)
 
     def _threshold(self, x: np.ndarray, start: int, names: np.ndarray | None) -> np.ndarray:
         active = x > self.threshold
@@ -288,7 +302,8 @@ class SparseDecoder:
     def finish(self) -> None:
         """Emit the closing notes (ties resolved, rows without an active class); once."""
         if self._ties:
-            note(f"{plural(self._ties, 'row')} had tied maxima, resolved to the lowest column "
+            lowest = "column" if self.unit == "row" else "class"
+            note(f"{plural(self._ties, self.unit)} had tied maxima, resolved to the lowest {lowest} "
                  f"(first: {self.location(self._first_tie or 0)})")
         if self._none:
             note(f"{plural(self._none, 'row')} had no value above the threshold "
@@ -377,17 +392,30 @@ def sparse(
     classes: Sequence[str] | None = None,
     tol: float = 1e-6,
     location: Location | None = None,
+    class_axis: int | None = None,
 ) -> np.ndarray:
     """Turn a whole (N, C) one-hot / score / multi-hot array into labels.
 
     ``sparse([[0, 1, 0], [0, 0, 1]])`` is ``[1, 2]``. See :class:`SparseDecoder` for the modes.
+    An N-D one-hot map ``(N, d1, ..., dk, C)`` (classes on ``class_axis``, default the last)
+    gives label maps ``(N, d1, ..., dk)`` (:func:`lossctl.labelmaps.sparse_map`).
 
     Returns:
         (N,) int64 labels (plus ``offset``); str labels with ``classes``; with ``threshold``,
         (N,) str cells of ``;``-joined labels.
     """
+    x = np.asarray(onehot_rows)
+    if x.ndim >= 3:
+        from lossctl.labelmaps import sparse_map
+
+        return sparse_map(x, class_axis=class_axis, argmax=argmax, threshold=threshold,
+                          offset=offset, classes=classes, tol=tol, location=location)
+    if class_axis is not None and x.ndim == 2:
+        from lossctl.labelmaps import class_axis_of
+
+        class_axis_of(class_axis, 2)
     dec = SparseDecoder(argmax=argmax, threshold=threshold, offset=offset, classes=classes,
                         tol=tol, location=location)
-    out = dec.transform(np.asarray(onehot_rows), 0)
+    out = dec.transform(x, 0)
     dec.finish()
     return out

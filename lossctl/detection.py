@@ -70,6 +70,9 @@ class LabelInfo:
         reason: one sentence explaining the decision.
         classes_truncated: ``classes`` and ``counts`` hold only the smallest
             :data:`MAX_CLASSES` label values (the column has more), or leave rows uncounted.
+        void: a label apart from the classes, likely marking rows (pixels) to ignore: 255 or
+            65535 above a gap (masks), or the one negative -100 or -1; in ``classes`` and
+            ``counts``, not in ``num_classes`` nor the range of ``reason``. Else None.
     """
 
     encoding: str
@@ -82,19 +85,32 @@ class LabelInfo:
     nan: int = 0
     reason: str = ""
     classes_truncated: bool = False
+    void: int | None = None
+
+
+_VOID_HIGH = (255, 65535)  # labels of pixels to ignore in masks, when they stand above a gap
+
+
+def _void(classes: list[int], cut: bool) -> int | None:
+    """The label of ``classes`` (sorted, complete unless ``cut``) that stands apart, if any
+    (:attr:`LabelInfo.void`); it needs two other labels, so 0/255 masks stay two classes."""
+    if cut or len(classes) < 3:
+        return None
+    if classes[-1] in _VOID_HIGH and classes[-2] < classes[-1] - 1:
+        return classes[-1]
+    neg = classes[0]
+    if neg < 0 <= classes[1] and (neg == -100 or (neg == -1 and len(classes) >= 4)):
+        return neg
+    return None
 
 
 def _as_2d(arr) -> np.ndarray:
     """An array as ``(rows, columns)``: a scalar is one cell, a 1-D array one column, more
     dimensions are flattened into the columns."""
     a = np.asarray(arr)
-    if a.ndim == 0:
-        return a.reshape(1, 1)
-    if a.ndim == 1:
+    if a.ndim <= 1:
         return a.reshape(-1, 1)
-    if a.ndim != 2:
-        return a.reshape(a.shape[0], -1) if a.shape[0] else a.reshape(0, int(np.prod(a.shape[1:])))
-    return a
+    return a if a.ndim == 2 else a.reshape(a.shape[0], int(np.prod(a.shape[1:])))
 
 
 def _block_rows(stats, block) -> np.ndarray:
@@ -340,18 +356,24 @@ class LabelStats:
         cnt = [int(c) for c in ints.counts]
         nan, cut = self.nan, ints.cut
         more = f" (more than {len(classes)} distinct values: the smallest are listed)" if cut else ""
+        void = _void(classes, cut)
+        rest = classes
+        if void is not None:
+            rest = [c for c in classes if c != void]
+            lo, hi = rest[0], rest[-1]
+            more += f", and {void} apart from them (a label of rows or pixels to ignore?)"
 
         def label(encoding: str, reason: str, **kw) -> LabelInfo:
             return LabelInfo(encoding, n, 1, classes=classes, counts=cnt, nan=nan,
-                             reason=reason + more, classes_truncated=cut, **kw)
+                             reason=reason + more, classes_truncated=cut, void=void, **kw)
 
-        if not cut and set(classes) <= {0, 1}:
+        if not cut and void is None and set(rest) <= {0, 1}:
             return label("binary", "one column of 0/1 values", num_classes=2)
-        if not cut and set(classes) <= {-1, 1}:
+        if not cut and void is None and set(rest) <= {-1, 1}:
             return label("signed", "one column of -1/+1 values", num_classes=2)
         if lo == 0:
             return label("index", f"integers 0..{hi}", num_classes=hi + 1)
-        if lo >= 1 and (lo == 1 or (not cut and len(classes) == hi - lo + 1)):
+        if lo >= 1 and (lo == 1 or (not cut and len(rest) == hi - lo + 1)):
             return label("index_offset", f"integers {lo}..{hi}: labels start at {lo}",
                          num_classes=hi - lo + 1, offset=lo)
         if lo > 1:

@@ -25,13 +25,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
 from lossctl.errors import DataError, UsageError, note, opt
-from lossctl.io.source import WIDE_COLUMNS, NumberedNames
 from lossctl.labels import (
+    ClassSpace,
     Location,
     NotAnInteger,
     as_2d,
@@ -53,53 +52,8 @@ MAX_CHUNK_CELLS = 1 << 22
 MAX_INFERRED_CLASSES = 1_000_000
 #: Class names listed in full in a note; longer mappings are cut (write them with a mapping file).
 _NOTE_CLASSES = 20
-
-
-# ------------------------------------------------------------------------------------------------
-# Class spaces
-# ------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ClassSpace:
-    """The set of classes a one-hot matrix has columns for.
-
-    Attributes:
-        num_classes: number of columns C.
-        offset: integer labels ``offset .. offset+C-1`` map to columns ``0 .. C-1`` (integer mode).
-        names: class names in column order (string mode, or integer labels with ``--classes``);
-            ``None`` in integer mode.
-    """
-
-    num_classes: int
-    offset: int = 0
-    names: tuple[str, ...] | None = None
-
-    def __post_init__(self) -> None:
-        if self.num_classes < 1:
-            raise UsageError(
-                f"the number of classes must be at least 1, got {self.num_classes}",
-                hint=f"give {opt('num_classes')} N with N >= 1",
-            )
-        if self.names is not None and len(self.names) != self.num_classes:
-            raise UsageError(
-                f"{plural(len(self.names), 'class name')} given for {self.num_classes} classes",
-                hint=f"give as many {opt('classes')} names as {opt('num_classes')}, or only one of them",
-            )
-
-    @property
-    def column_names(self) -> Sequence[str]:
-        """The label each output column stands for (header of ``onehot --header``): a list, or
-        lazily numbered names beyond :data:`~lossctl.io.source.WIDE_COLUMNS` classes."""
-        if self.names is not None:
-            return list(self.names)
-        if self.num_classes > WIDE_COLUMNS:
-            return NumberedNames(self.num_classes, self.offset)
-        return [str(self.offset + j) for j in range(self.num_classes)]
-
-    def mapping(self) -> list[tuple[str, int]]:
-        """``(class, column)`` pairs, column 0-based (what ``sparse`` returns for that class)."""
-        return [(name, j) for j, name in enumerate(self.column_names)]
+#: Labels that mark elements to ignore in segmentation masks (Pascal VOC's and Cityscapes' 255).
+_VOID = (255, 65535)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -136,7 +90,14 @@ class OneHotEncoder:
             note); a label repeated in one row is counted once (noted).
         location: maps a 0-based data row to the text used in messages (``Source.location``).
         report_mapping: report inferred string classes in a note.
+        ignore_class: a raw label value (before ``offset``) that marks a row or element to
+            ignore (255 for void pixels): it becomes an all-zero vector, even with ``smooth``,
+            as PyTorch's ``ignore_index`` leaves it out of the loss; counted in a note. Not with
+            ``multi_label``.
     """
+
+    #: What a label belongs to, in messages: "row" (a label column), "element" (label maps).
+    unit = "row"
 
     def __init__(
         self,
@@ -149,7 +110,12 @@ class OneHotEncoder:
         multi_label: bool = False,
         location: Location | None = None,
         report_mapping: bool = True,
+        ignore_class: int | None = None,
     ) -> None:
+        if ignore_class is not None and multi_label:
+            raise UsageError(f"{opt('ignore_class')} applies to one label per row, not to "
+                             f"{opt('multi_label', True)}", hint="drop one of them",
+                             option="ignore_class")
         if dtype not in ("int", "float"):
             raise UsageError(f"unknown dtype {dtype!r}", hint=f"use {opt('dtype', 'int')} or {opt('dtype', 'float')}")
         if not (0.0 <= smooth <= 1.0) or math.isnan(smooth):
@@ -178,6 +144,7 @@ class OneHotEncoder:
         self.multi_label = multi_label
         self.location: Location = location or default_location
         self.report_mapping = report_mapping
+        self.ignore_class = None if ignore_class is None else int(ignore_class)
         self.space: ClassSpace | None = None
         if classes is not None:
             self.space = ClassSpace(len(classes), names=tuple(classes)) if num_classes is None \
@@ -193,6 +160,7 @@ class OneHotEncoder:
         self._max: int | None = None
         self._max_row: int = 0
         self._ints: np.ndarray = np.empty(0, dtype=np.int64)
+        self._ints_all = True  # _ints holds every distinct value seen
         self._strings: set[str] = set()
         self._first_text: tuple[str, int] | None = None
         self._scanned_labels = 0
@@ -201,6 +169,8 @@ class OneHotEncoder:
         self._first_empty: int | None = None
         self._dup_rows = 0
         self._first_dup: int | None = None
+        self._ignored = 0
+        self._first_ignored: int | None = None
 
     # -- first pass ------------------------------------------------------------------------
     @property
@@ -208,10 +178,21 @@ class OneHotEncoder:
         """True when the classes must be inferred from all the data before converting."""
         return self.space is None
 
+    def _drop_ignored(self, rows: np.ndarray, vals: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The labels that are not ``ignore_class``, and the rows of those that are."""
+        if self.ignore_class is None or not len(vals):
+            return rows, vals, rows[:0]
+        k = self.ignore_class
+        hit = vals == str(k) if is_text(vals) else vals == k
+        if not hit.any():
+            return rows, vals, rows[:0]
+        return rows[~hit], vals[~hit], rows[hit]
+
     def scan(self, data: np.ndarray, start: int = 0) -> None:
         """First pass over one block: validate the labels and record what inference needs."""
         rows, vals, _ = extract(data, multi_label=self.multi_label, start=start,
                                  location=self.location)
+        rows, vals, _ = self._drop_ignored(rows, vals)
         self._scanned_labels += len(vals)
         if len(vals) == 0:
             return
@@ -242,8 +223,10 @@ class OneHotEncoder:
         if self._max is None or hi > self._max:
             self._max, self._max_row = hi, start + int(rows[hi_i])
         self._min = lo if self._min is None else min(self._min, lo)
-        if self._ints.size <= 4096:  # the values themselves only matter if strings turn up
+        if self._ints.size <= 4096:  # the values matter if strings turn up, or for a void label
             self._ints = np.union1d(self._ints, np.unique(ints))
+        else:
+            self._ints_all = False
 
     def finish_scan(self) -> ClassSpace:
         """Infer the class space from the scanned blocks (emits a note saying what was inferred).
@@ -281,6 +264,14 @@ class OneHotEncoder:
             return self.space
         assert self._max is not None and self._min is not None
         c = self._max - self.offset + 1
+        void = self._void_label()
+        if void is not None and self.unit == "element":
+            raise DataError(
+                f"label {self._max} stands alone above the labels {self.offset}..{void}: it "
+                f"would mean {c} classes", location=self.location(self._max_row),
+                hint=f"if {self._max} marks elements to ignore (void pixels), use "
+                f"{opt('ignore_class', self._max)}; to keep it as a class, give "
+                f"{opt('num_classes', c)}")
         if c > MAX_INFERRED_CLASSES:
             raise DataError(
                 f"label {self._max} would mean {c} classes",
@@ -297,8 +288,19 @@ class OneHotEncoder:
             msg += f". No label is {missing}"
             if self.offset == 0 and self._min == 1:
                 msg += f": if the labels are 1-based, use {opt('offset', 1)}"
+        if void is not None:
+            msg += (f". Label {self._max} stands alone above {void}: if it marks rows to ignore, "
+                    f"use {opt('ignore_class', self._max)}")
         note(msg)
         return self.space
+
+    def _void_label(self) -> int | None:
+        """The largest label below a void label (255) that stands alone above the others, or
+        None."""
+        u = self._ints
+        if self._ints_all and len(u) >= 2 and int(u[-1]) in _VOID and u[-2] < u[-1] - 1:
+            return int(u[-2])
+        return None
 
     def fit(self, blocks: Iterable[tuple[np.ndarray, int]]) -> ClassSpace:
         """Scan ``(data, start)`` blocks and infer the class space (no-op if already known)."""
@@ -317,7 +319,10 @@ class OneHotEncoder:
                 "if the labels are 0-based",
             )
         hint = f"labels must be 0..C-1; use {opt('offset')} K if the labels start at a negative K"
-        if value == -1:
+        if self.ignore_class is None and (value == -100 or self.unit == "element"):
+            hint = (f"if {value} marks {self.unit}s to ignore (PyTorch's ignore_index is -100), "
+                    f"use {opt('ignore_class', value)}")
+        elif value == -1:
             hint = ("labels must be 0..C-1; if the labels are -1/+1 (signed binary) map them "
                     f"to 0/1 first, or use {opt('offset', -1)} if -1 is the first class")
         elif self.offset:
@@ -378,7 +383,12 @@ class OneHotEncoder:
             if below[i]:
                 self._raise_below(value, row)
             need = int(ints.max()) - self.offset + 1
-            if value == self.offset + c and self.offset == 0:
+            lone = self.unit == "element" and len(np.unique(ints[above])) == 1
+            if self.ignore_class is None and not below[i] and (value in _VOID or lone):
+                hint = (f"if {value} marks elements to ignore (void pixels, as 255 in Pascal "
+                        f"VOC masks), use {opt('ignore_class', value)}; or give "
+                        f"{opt('num_classes', need)} if there are more classes")
+            elif value == self.offset + c and self.offset == 0:
                 hint = (f"use {opt('offset', 1)} if the labels are 1..{c}, "
                         f"or {opt('num_classes', need)} if there are more classes")
             else:
@@ -391,13 +401,18 @@ class OneHotEncoder:
             )
         return ints - self.offset
 
-    def _encode(self, data: np.ndarray, start: int) -> tuple[np.ndarray, np.ndarray, int]:
-        """(row, column) of every label of a block, validated, and its number of rows; counts the
-        multi-label notes."""
+    def _encode(self, data: np.ndarray, start: int) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+        """(row, column) of every label of a block, validated, its number of rows, and the rows
+        of ``ignore_class``; counts the notes."""
         if self.space is None:
             raise RuntimeError("the classes are not known yet: call fit() or scan()/finish_scan()")
         rows, vals, n = extract(data, multi_label=self.multi_label, start=start,
                                  location=self.location)
+        rows, vals, ignored = self._drop_ignored(rows, vals)
+        if len(ignored):
+            self._ignored += len(ignored)
+            if self._first_ignored is None:
+                self._first_ignored = start + int(ignored[0])
         cols = self._columns(rows, vals, start)
         if self.multi_label:
             c = self.space.num_classes
@@ -414,24 +429,30 @@ class OneHotEncoder:
                 self._dup_rows += int(dup.sum())
                 if self._first_dup is None:
                     self._first_dup = start + int(np.flatnonzero(dup)[0])
-        return rows, cols, n
+        return rows, cols, n, ignored
 
     def _values(self, out: np.ndarray) -> np.ndarray:
         """0/1 int64 cells -> the output values (smoothed, or float)."""
         if self.smooth > 0:
             eps = self.smooth
             denom = 2.0 if self.multi_label else float(self.space.num_classes)  # type: ignore[union-attr]
-            return out.astype(np.float64) * (1.0 - eps) + eps / denom
+            vals = out.astype(np.float64)
+            vals *= 1.0 - eps
+            vals += eps / denom
+            return vals
         if self.dtype == "float":
             return out.astype(np.float64)
         return out
 
     def transform(self, data: np.ndarray, start: int = 0) -> np.ndarray:
         """Convert one block of labels to (n, C) one-hot rows (int64 or float64)."""
-        rows, cols, n = self._encode(data, start)
+        rows, cols, n, ignored = self._encode(data, start)
         out = np.zeros((n, self.space.num_classes), dtype=np.int64)  # type: ignore[union-attr]
         out[rows, cols] = 1
-        return self._values(out)
+        out = self._values(out)
+        if len(ignored) and self.smooth > 0:
+            out[ignored] = 0.0
+        return out
 
     def transform_blocks(
         self, blocks: Iterable[tuple[np.ndarray, int]], *, max_cells: int = MAX_CHUNK_CELLS
@@ -462,28 +483,36 @@ class OneHotEncoder:
         assert self.space is not None
         width = max(1, int(max_cells))
         for data, start in blocks:
-            rows, cols, n = self._encode(as_2d(data), start)
+            rows, cols, n, ignored = self._encode(as_2d(data), start)
             order = np.lexsort((cols, rows))
             rows, cols = rows[order], cols[order]
             ends = np.searchsorted(rows, np.arange(n), side="right")
+            skip = set(ignored.tolist()) if self.smooth > 0 else ()
             begin = 0
             for r in range(n):
-                yield start + r, self._row_pieces(cols[begin:ends[r]], width)
+                yield start + r, self._row_pieces(cols[begin:ends[r]], width, r in skip)
                 begin = int(ends[r])
         self.finish()
 
-    def _row_pieces(self, cols: np.ndarray, width: int) -> Iterator[np.ndarray]:
-        """One row's values in pieces of ``width`` columns (``cols``: its ones, sorted)."""
+    def _row_pieces(self, cols: np.ndarray, width: int, zero: bool = False) -> Iterator[np.ndarray]:
+        """One row's values in pieces of ``width`` columns (``cols``: its ones, sorted; ``zero``:
+        an ignored row, zeros even when smoothed)."""
         c = self.space.num_classes  # type: ignore[union-attr]
         for a in range(0, c, width):
             b = min(c, a + width)
             out = np.zeros(b - a, dtype=np.int64)
             lo, hi = np.searchsorted(cols, [a, b])
             out[cols[lo:hi] - a] = 1
-            yield self._values(out)
+            yield np.zeros(b - a) if zero else self._values(out)
 
     def finish(self) -> None:
-        """Emit the closing notes (rows without labels, repeated labels); once."""
+        """Emit the closing notes (ignored labels, rows without labels, repeated labels); once."""
+        if self._ignored:
+            k = self.ignore_class
+            became = "an all-zero vector" if self._ignored == 1 else "all-zero vectors"
+            note(f"{plural(self._ignored, self.unit)} had the label {k} "
+                 f"({opt('ignore_class', k)}) and became {became} "
+                 f"(first: {self.location(self._first_ignored or 0)})")
         if self._empty_rows:
             note(f"{plural(self._empty_rows, 'row')} had no label and became all-zero rows "
                  f"(first: {self.location(self._first_empty or 0)})")
@@ -493,8 +522,8 @@ class OneHotEncoder:
         if self.smooth > 0 and self.multi_label:
             note(f"multi-label smoothing treats each column as a binary target: "
                  f"y*(1-{self.smooth!r}) + {self.smooth!r}/2")
-        self._empty_rows = self._dup_rows = 0
-        self._first_empty = self._first_dup = None
+        self._empty_rows = self._dup_rows = self._ignored = 0
+        self._first_empty = self._first_dup = self._first_ignored = None
 
 
 def onehot(
@@ -507,11 +536,15 @@ def onehot(
     smooth: float = 0.0,
     multi_label: bool = False,
     location: Location | None = None,
+    ignore_class: int | None = None,
+    class_axis: int | None = None,
 ) -> np.ndarray:
     """One-hot encode a whole array of labels.
 
     ``onehot([1, 2], 3)`` is ``[[0, 1, 0], [0, 0, 1]]``. See :class:`OneHotEncoder` for the
-    options and the errors.
+    options and the errors. A label map ``(N, d1, ..., dk)`` (N-D, or 2-D with ``class_axis``)
+    gives one-hot maps ``(N, d1, ..., dk, C)``, or the class axis at ``class_axis``
+    (:func:`lossctl.labelmaps.onehot_map`).
 
     Args:
         labels: (N,) or (N, 1) integer/whole-float/string labels; (N, k) with ``multi_label``.
@@ -521,10 +554,16 @@ def onehot(
         (N, C) int64 one-hot rows (float64 with ``dtype="float"`` or ``smooth > 0``).
     """
     arr = np.asarray(labels)
+    if arr.ndim >= 3 or (class_axis is not None and not multi_label):
+        from lossctl.labelmaps import onehot_map
+
+        return onehot_map(arr, num_classes, class_axis=class_axis, offset=offset,
+                          classes=classes, dtype=dtype, smooth=smooth, location=location,
+                          ignore_class=ignore_class, multi_label=multi_label)
     if arr.ndim == 1 and multi_label and not is_text(arr):
         arr = arr[:, None]
     enc = OneHotEncoder(num_classes, offset=offset, classes=classes, dtype=dtype, smooth=smooth,
-                        multi_label=multi_label, location=location)
+                        multi_label=multi_label, location=location, ignore_class=ignore_class)
     enc.fit([(arr, 0)])
     out = enc.transform(arr, 0)
     enc.finish()

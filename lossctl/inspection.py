@@ -8,7 +8,8 @@ of the framework errors users meet, and a ranked list of recommendations, each a
 ``lossctl compute`` command line, plus the conversion to run where converting the labels is the
 better fix. Every command line carries the column, header and delimiter options the inputs were
 read with, so it runs as printed. :func:`inspect_arrays` does the same for two arrays already in
-memory. Plain data, no printing.
+memory. Plain data, no printing. N-D inputs (label maps, prediction maps: segmentation masks,
+sequences) are inspected by :mod:`lossctl.inspection_maps`, which finds their layout.
 """
 from __future__ import annotations
 
@@ -52,6 +53,8 @@ class Inspection:
     recommendations: list[Recommendation] = field(default_factory=list)
     conversions: list[Recommendation] = field(default_factory=list)
     imbalance: float | None = None  # largest class count / smallest
+    #: N-D inputs: their shapes and the class axis found (see lossctl.inspection_maps)
+    layout: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -72,6 +75,9 @@ class Invocation:
         header: the input header option, when the user gave it.
         delimiter: the input delimiter, when the user gave it.
         true_named: the selected label columns have header names other than 0..k-1.
+        class_axis: N-D inputs: the class axis of the predictions (1, or -1 for the last).
+        explicit_axis: give ``--class-axis`` to every command (an ambiguous layout); otherwise
+            only where it differs from the loss's convention (PyTorch's 1, Keras's -1).
     """
 
     true_path: str
@@ -82,6 +88,19 @@ class Invocation:
     header: bool | None = None
     delimiter: str | None = None
     true_named: bool = False
+    class_axis: int | None = None
+    explicit_axis: bool = False
+
+    def _axis(self, loss: str) -> list[str]:
+        if self.class_axis is None:
+            return []
+        from lossctl.losses import registry
+
+        spec, alias = registry.lookup(loss)
+        conv = (alias.defaults.get("convention") if alias else None) or spec.default_convention
+        if self.explicit_axis or self.class_axis != (1 if conv == "torch" else -1):
+            return ["--class-axis", str(self.class_axis)]
+        return []
 
     def _delimiter(self) -> list[str]:
         if self.delimiter is None:
@@ -99,7 +118,7 @@ class Invocation:
         if self.header is not None:
             parts.append("--header" if self.header else "--no-header")
         parts += self._delimiter()
-        parts += list(extra)
+        parts += list(extra) + self._axis(loss)
         return " ".join(shlex.quote(p) for p in parts)
 
     def convert(self, command: str, *args: str, output: str) -> str:
@@ -183,19 +202,26 @@ def inspect_inputs(
         t = stack.enter_context(inputs.open_input(y_true, "y_true", ro, stdin))
         tsel = inputs.select(t, true_cols, "true_cols")
         # header names other than 0..k-1 on the label columns: sparse would write them
-        true_named = t.has_header and any(t.columns[i] != str(j) for j, i in enumerate(tsel))
+        true_named = t.has_header and tsel is not None and any(
+            t.columns[i] != str(j) for j, i in enumerate(tsel))
+        p = psel = None
+        if y_pred is not None or same:
+            p = t if same else stack.enter_context(inputs.open_input(y_pred, "y_pred", ro, stdin))
+            psel = inputs.select(p, pred_cols, "pred_cols")
+        how = Invocation(_name(y_true, "Y_TRUE"),
+                         None if y_pred is None else _name(y_pred, "Y_PRED"), true_cols,
+                         pred_cols, None, header=header, delimiter=ro.delimiter,
+                         true_named=true_named)
+        if _dims(t, tsel) is not None or (p is not None and _dims(p, psel) is not None):
+            from lossctl.inspection_maps import inspect_maps
+
+            return inspect_maps(t, tsel, p, psel, how, size)
         if same and t.single_pass:
-            psel = inputs.select(t, pred_cols, "pred_cols")
             li, pi = _one_pass(t, tsel, psel, size)
-            p = t
         else:
             _size_blocks(t, len(tsel), size)
             li = describe_label_stream(_blocks(t, tsel), again=not t.single_pass)
-            p = None
-            if y_pred is not None or same:
-                p = t if same else stack.enter_context(
-                    inputs.open_input(y_pred, "y_pred", ro, stdin))
-                psel = inputs.select(p, pred_cols, "pred_cols")
+            if p is not None:
                 _size_blocks(p, len(psel), size)
                 ps = PredStats()
                 for b in _blocks(p, psel)():
@@ -203,14 +229,27 @@ def inspect_inputs(
                 pi = ps.info()
         if p is not None and p.has_header and li.encoding == "string":  # matched by name
             pred_header = [p.columns[i] for i in psel]
-    how = Invocation(_name(y_true, "Y_TRUE"),
-                     None if y_pred is None else _name(y_pred, "Y_PRED"), true_cols, pred_cols,
-                     pred_header, header=header, delimiter=ro.delimiter, true_named=true_named)
+    how.pred_header = pred_header
     return _inspect(li, pi, how)
+
+
+def _dims(src: Any, sel: Any) -> tuple[int, ...] | None:
+    """The sample shape of an N-D input (None: rows of columns)."""
+    dims_of = getattr(src, "dims_of", None)
+    return dims_of(sel) if dims_of is not None else getattr(src, "dims", None)
 
 
 def inspect_arrays(y_true: Any, y_pred: Any | None, how: Invocation) -> Inspection:
     """Describe two arrays in memory and recommend losses. See the module docstring."""
+    if np.ndim(y_true) >= 3 or (y_pred is not None and np.ndim(y_pred) >= 3):
+        from lossctl.inspection_maps import inspect_maps
+
+        size = budget.parse_size(budget.DEFAULT)
+        ro = inputs.read_options(None, None, size)
+        t = inputs.ArraySource(y_true, "y_true", ro)
+        p = None if y_pred is None else inputs.ArraySource(y_pred, "y_pred", ro)
+        return inspect_maps(t, t.select(None), p, None if p is None else p.select(None), how,
+                            size)
     li = describe_labels(y_true)
     pi = describe_predictions(y_pred) if y_pred is not None else None
     return _inspect(li, pi, how)
@@ -219,9 +258,10 @@ def inspect_arrays(y_true: Any, y_pred: Any | None, how: Invocation) -> Inspecti
 def _inspect(li: LabelInfo, pi: PredInfo | None, how: Invocation) -> Inspection:
     ins = Inspection(y_true=asdict(li), y_pred=asdict(pi) if pi else None, fits=True)
     classy = li.encoding in ("index", "index_offset", "binary", "onehot", "multihot", "string", "signed")
-    if classy and li.counts and len(li.counts) > 1 and min(li.counts) > 0 \
-            and not li.classes_truncated:
-        ins.imbalance = max(li.counts) / min(li.counts)
+    counts = [n for x, n in zip(li.classes, li.counts) if x != li.void] if li.void is not None \
+        else li.counts
+    if classy and counts and len(counts) > 1 and min(counts) > 0 and not li.classes_truncated:
+        ins.imbalance = max(counts) / min(counts)
     if li.classes_truncated and li.encoding != "string":
         ins.notes.append(f"y_true holds more than {len(li.classes)} distinct label values: its "
                          "classes and counts show the smallest of them; so many values are "
@@ -247,8 +287,9 @@ def _inspect(li: LabelInfo, pi: PredInfo | None, how: Invocation) -> Inspection:
     return ins
 
 
-def _onehot(how: Invocation, c: int, offset: int, why: str) -> Recommendation:
-    args = ["-n", str(c)] + (["--offset", str(offset)] if offset else [])
+def _onehot(how: Invocation, c: int, offset: int, why: str,
+            void: int | None = None) -> Recommendation:
+    args = ["-n", str(c), *label_options(offset, void)]
     return Recommendation("onehot", how.convert("onehot", *args, output="onehot.csv"), why)
 
 
@@ -259,8 +300,11 @@ def _sparse(how: Invocation) -> Recommendation:
 
 def _label_only(li: LabelInfo, how: Invocation, ins: Inspection) -> None:
     if li.encoding in ("index", "index_offset") and li.num_classes:
+        if li.void is not None:
+            ins.notes.append(f"label {li.void} stands apart from the classes: if it marks rows "
+                             f"to ignore, use --ignore-class {li.void}")
         ins.conversions.append(_onehot(how, li.num_classes, li.offset,
-                                       "one-hot labels for categorical_crossentropy"))
+                                       "one-hot labels for categorical_crossentropy", li.void))
     elif li.encoding == "onehot":
         ins.conversions.append(_sparse(how))
 
@@ -278,6 +322,11 @@ class _Ctx:
         self.logp = kind == "log_probabilities"
 
     def add(self, loss: str, why: str, *extra: str) -> None:
+        if "--ignore-class" in extra:  # only the losses that take it
+            from lossctl.losses import registry
+
+            if "ignore_class" not in registry.get(loss).features:
+                return
         self.ins.recommendations.append(Recommendation(loss, self.how.compute(loss, *extra), why))
 
     def problem(self, text: str) -> None:
@@ -326,9 +375,31 @@ def _string(ctx: _Ctx) -> None:
         ctx.add("cross_entropy", "PyTorch's CrossEntropyLoss on the same logits")
 
 
-def _index_offset(ctx: _Ctx, lo: int, hi: int) -> int | None:
-    """The offset the labels need (0 or 1), or None when they cannot fit the columns."""
+def void_note(void: int, count: int, c: int, unit: str = "row") -> str:
+    """Why ``--ignore-class`` is recommended for a label outside the classes."""
+    what = ("255 marks void pixels (unlabelled, object borders) in segmentation masks such as "
+            "Pascal VOC's" if void == 255 else
+            "-100 is PyTorch's ignore_index" if void == -100 else
+            f"a label apart from the classes usually marks {unit}s to ignore")
+    return (f"label {void} ({count} {unit}s) is not one of the {c} classes of y_pred: {what}. "
+            f"Use --ignore-class {void} (Keras ignore_class, PyTorch ignore_index)")
+
+
+def fit_labels(ctx: _Ctx, unit: str = "row") -> tuple[int, int | None] | None:
+    """``(offset, void)`` for class-index labels against ``ctx.c`` classes: the offset they
+    need (0 or 1) and the label to ignore (a void label, or one value at or above C while
+    the others fit), each with a note; None (and a problem) when they do not fit."""
     c, li, ins = ctx.c, ctx.li, ctx.ins
+    void = li.void
+    rest = [x for x in li.classes if x != void]
+    lo = rest[0] if rest else 0
+    hi = li.offset + li.num_classes - 1 if li.num_classes else 0
+    if void is None and hi >= c and not li.classes_truncated:
+        above = [x for x in rest if x >= c]
+        if len(above) == 1 and len(rest) >= 3 and not (lo >= 1 and hi == c):
+            void = above[0]
+            rest = rest[:-1]
+            hi = rest[-1]
     if hi >= c:
         if lo >= 1 and hi == c:
             ins.notes.append(
@@ -337,20 +408,36 @@ def _index_offset(ctx: _Ctx, lo: int, hi: int) -> int | None:
                 f"valid range of [0, {c})', PyTorch with 'Target {c} is out of bounds'. "
                 "They start at 1: use --offset 1"
             )
-            return 1
-        ctx.problem(
-            f"labels go up to {hi} but y_pred has only {c} columns: Keras would fail "
-            f"with 'Received a label value of {hi} which is outside the valid range of "
-            f"[0, {c})'"
-        )
-        return None
-    return 1 if lo >= 1 and li.encoding == "index_offset" and hi == c else 0
+            offset = 1
+        else:
+            ctx.problem(
+                f"labels go up to {hi} but y_pred has only {c} columns: Keras would fail "
+                f"with 'Received a label value of {hi} which is outside the valid range of "
+                f"[0, {c})'"
+            )
+            return None
+    else:
+        offset = 1 if lo >= 1 and li.encoding == "index_offset" and hi == c else 0
+    if void is not None:
+        count = li.counts[li.classes.index(void)] if void in li.classes else 0
+        ins.notes.append(void_note(void, count, c, unit))
+        if li.counts and len(rest) > 1:  # the imbalance of the classes, not of the void
+            counts = [n for x, n in zip(li.classes, li.counts) if x != void]
+            ins.imbalance = max(counts) / min(counts) if min(counts) > 0 else None
+    return offset, void
+
+
+def label_options(offset: int, void: int | None) -> list[str]:
+    """The options of class-index labels: ``--offset``, ``--ignore-class``."""
+    return (["--offset", str(offset)] if offset else []) + (
+        ["--ignore-class", str(void)] if void is not None else [])
 
 
 def _index(ctx: _Ctx) -> None:
     li, c, ins = ctx.li, ctx.c, ctx.ins
     # classes are sorted and, when cut, the smallest: the first is the least label
-    lo = li.classes[0] if li.classes else 0
+    rest = [x for x in li.classes if x != li.void]
+    lo = rest[0] if rest else 0
     hi = li.offset + li.num_classes - 1 if li.num_classes else 0
     if c == 1:
         if ctx.pi.kind in ("real", "logits") and len(li.classes) > 2:
@@ -364,10 +451,11 @@ def _index(ctx: _Ctx) -> None:
         ctx.problem(f"the labels are class indices ({lo}..{hi}) but y_pred has one column: a "
                     "multi-class loss needs one column per class")
         return
-    offset = _index_offset(ctx, lo, hi)
-    if offset is None:
+    fit = fit_labels(ctx)
+    if fit is None:
         return
-    extra = ["--offset", str(offset)] if offset else []
+    offset, void = fit
+    extra = label_options(offset, void)
     if ctx.logits:
         ctx.add("sparse_categorical_crossentropy",
                 f"one column of class indices and {c} columns of logits", *extra, "--from-logits")
@@ -383,7 +471,7 @@ def _index(ctx: _Ctx) -> None:
     ins.conversions.append(_onehot(
         ctx.how, c, offset,
         "for categorical_crossentropy, which needs one-hot labels (with these labels it "
-        f"would fail with 'Shapes (N, 1) and (N, {c}) are incompatible')",
+        f"would fail with 'Shapes (N, 1) and (N, {c}) are incompatible')", void,
     ))
 
 

@@ -5,17 +5,20 @@ and values (:func:`extract`), numbers become int64 labels when they are whole
 (:func:`numeric_to_int`), text tokens when they are integers (:func:`tokens_to_int`; anything
 else means string labels). Every bad value is a :class:`~lossctl.errors.DataError` naming its
 row through the ``location`` callable the caller passes (``Source.location``).
+:class:`ClassSpace` is the set of classes a one-hot matrix has columns for.
 """
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-from lossctl.errors import DataError, ShapeError, opt
+from lossctl.errors import DataError, ShapeError, UsageError, opt
 
 __all__ = [
+    "ClassSpace",
     "INT_RE",
     "MAX_EXACT_FLOAT",
     "Location",
@@ -56,6 +59,48 @@ def plural(n: int, word: str, words: str | None = None) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {words or word + 's'}"
 
 
+@dataclass(frozen=True)
+class ClassSpace:
+    """The set of classes a one-hot matrix has columns for.
+
+    Attributes:
+        num_classes: number of columns C.
+        offset: integer labels ``offset .. offset+C-1`` map to columns ``0 .. C-1`` (integer mode).
+        names: class names in column order (string mode, or integer labels with ``--classes``);
+            ``None`` in integer mode.
+    """
+
+    num_classes: int
+    offset: int = 0
+    names: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.num_classes < 1:
+            raise UsageError(
+                f"the number of classes must be at least 1, got {self.num_classes}",
+                hint=f"give {opt('num_classes')} N with N >= 1",
+            )
+        if self.names is not None and len(self.names) != self.num_classes:
+            raise UsageError(
+                f"{plural(len(self.names), 'class name')} given for {self.num_classes} classes",
+                hint=f"give as many {opt('classes')} names as {opt('num_classes')}, or only one of them",
+            )
+
+    @property
+    def column_names(self) -> Sequence[str]:
+        """The label each output column stands for (header of ``onehot --header``): a list, or
+        lazily numbered names beyond :data:`~lossctl.io.source.WIDE_COLUMNS` classes."""
+        from lossctl.io.source import WIDE_COLUMNS, NumberedNames
+
+        if self.names is not None:
+            return list(self.names)
+        if self.num_classes > WIDE_COLUMNS:
+            return NumberedNames(self.num_classes, self.offset)
+        return [str(self.offset + j) for j in range(self.num_classes)]
+
+    def mapping(self) -> list[tuple[str, int]]:
+        """``(class, column)`` pairs, column 0-based (what ``sparse`` returns for that class)."""
+        return [(name, j) for j, name in enumerate(self.column_names)]
 
 
 class NotAnInteger(Exception):
@@ -105,8 +150,9 @@ def extract(
         if k != 1:
             raise ShapeError(
                 f"onehot needs one label column, the input has {k}",
-                hint=f"select the label column with {opt('cols')}, or use {opt('multi_label', True)} for several "
-                "label columns per row",
+                hint=f"select the label column with {opt('cols')}, use {opt('multi_label', True)} for several "
+                f"labels per row, or {opt('class_axis', -1)} to read each row as a sequence of "
+                f"{k} labels (one-hot maps (N, {k}, C))",
             )
         col = arr[:, 0]
         rows = np.arange(n, dtype=np.int64)

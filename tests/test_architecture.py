@@ -86,7 +86,7 @@ def _docstrings(tree: ast.AST) -> set[int]:
 
 
 # inspection builds `lossctl ...` command lines, which spell their flags on purpose
-_COMMAND_BUILDERS = {"inspection.py", "explain.py"}
+_COMMAND_BUILDERS = {"inspection.py", "inspection_maps.py", "explain.py"}
 
 
 @pytest.mark.parametrize("path", [p for p in MODULES if not _is_cli(p) and p.name != "render.py"],

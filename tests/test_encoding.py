@@ -591,10 +591,11 @@ def _ref_describe_labels(arr) -> dict:
     a = a.reshape(a.shape[0], -1) if a.ndim != 2 else a
     n, k = a.shape
 
-    def info(encoding, num_classes=None, offset=0, classes=(), counts=(), nan=0, reason=""):
+    def info(encoding, num_classes=None, offset=0, classes=(), counts=(), nan=0, reason="",
+             void=None):
         return {"encoding": encoding, "rows": n, "columns": k, "num_classes": num_classes,
                 "offset": offset, "classes": list(classes), "counts": list(counts), "nan": nan,
-                "reason": reason}
+                "reason": reason, "void": void}
 
     if a.dtype.kind == "b":
         a = a.astype(np.int64)
@@ -624,19 +625,30 @@ def _ref_describe_labels(arr) -> dict:
             lo, hi = int(vals[0]), int(vals[-1])
             classes = [int(c) for c in vals]
             cnt = [int(c) for c in counts]
-            kw = {"classes": classes, "counts": cnt, "nan": nan}
-            if set(classes) <= {0, 1}:
+            # a void label: 255/65535 above a gap, or -100 (or -1 beside 3+ labels) below 0
+            void, rest, tail = None, classes, ""
+            if len(classes) >= 3 and classes[-1] in (255, 65535) and classes[-2] < classes[-1] - 1:
+                void = classes[-1]
+            elif len(classes) >= 3 and classes[1] >= 0 and (
+                    classes[0] == -100 or (classes[0] == -1 and len(classes) >= 4)):
+                void = classes[0]
+            if void is not None:
+                rest = [c for c in classes if c != void]
+                lo, hi = rest[0], rest[-1]
+                tail = f", and {void} apart from them (a label of rows or pixels to ignore?)"
+            kw = {"classes": classes, "counts": cnt, "nan": nan, "void": void}
+            if void is None and set(classes) <= {0, 1}:
                 return info("binary", 2, reason="one column of 0/1 values", **kw)
-            if set(classes) <= {-1, 1}:
+            if void is None and set(classes) <= {-1, 1}:
                 return info("signed", 2, reason="one column of -1/+1 values", **kw)
             if lo == 0:
-                return info("index", hi + 1, reason=f"integers 0..{hi}", **kw)
-            if lo >= 1 and (lo == 1 or len(classes) == hi - lo + 1):
+                return info("index", hi + 1, reason=f"integers 0..{hi}" + tail, **kw)
+            if lo >= 1 and (lo == 1 or len(rest) == hi - lo + 1):
                 return info("index_offset", hi - lo + 1, offset=lo,
-                            reason=f"integers {lo}..{hi}: labels start at {lo}", **kw)
+                            reason=f"integers {lo}..{hi}: labels start at {lo}" + tail, **kw)
             if lo > 1:
                 return info("index", hi + 1, reason=f"integers {lo}..{hi} with gaps; "
-                            f"classes 0..{lo - 1} absent", **kw)
+                            f"classes 0..{lo - 1} absent" + tail, **kw)
             return info("real", nan=nan, reason=f"integers with negative values (down to {lo})")
         if finite and v.min() >= 0 and v.max() <= 1:
             return info("soft", nan=nan, reason="one column of values in [0, 1], not all 0/1 "

@@ -145,6 +145,18 @@ def test_exception_leaves_the_file_untouched(tmp_path):
     assert target.read_text() == "old\n"
 
 
+def test_n_d_items_are_nested_lists():
+    out = io.StringIO()
+    with json_document(stdout=out) as doc:
+        with doc.array("maps") as arr:
+            arr.write(np.arange(12.0).reshape(2, 2, 3))
+            arr.write(np.array([[[np.nan, 1, 2], [3, 4, 5]]]))
+            with pytest.raises(ValueError, match="rows of shape"):
+                arr.write(np.zeros((1, 3, 2)))
+    assert json.loads(out.getvalue())["maps"] == [
+        [[0, 1, 2], [3, 4, 5]], [[6, 7, 8], [9, 10, 11]], [[None, 1, 2], [3, 4, 5]]]
+
+
 def test_misuse_is_refused():
     with json_document(stdout=io.StringIO()) as doc:
         doc.field("a", 1)
@@ -153,8 +165,8 @@ def test_misuse_is_refused():
         arr = doc.array("b")
         with pytest.raises(ValueError, match="still open"):
             doc.field("c", 1)
-        with pytest.raises(ValueError, match="shape"):
-            arr.write(np.zeros((2, 2, 2)))
+        with pytest.raises(ValueError, match="scalar"):
+            arr.write(np.float64(1.0))
         arr.write(np.zeros(2))
         with pytest.raises(ValueError, match="rows of shape"):
             arr.write(np.zeros((2, 2)))

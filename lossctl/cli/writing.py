@@ -83,6 +83,9 @@ class ComputeOutput:
             self._json_block(ev, block, stack)
             return
         rows = ev.rows
+        e = block.elementwise
+        if self.sink is None and rows.elementwise and e is not None and e.ndim > 2:
+            self._open_map_sink(ev, e.shape[1:], stack)
         if self.sink is None:
             from lossctl.out import open_sink
 
@@ -97,6 +100,21 @@ class ComputeOutput:
                 # elementwise losses keep the prediction's shape, (N, 1) for one column
                 vector=self.fmt == "npy" and len(columns) == 1 and not rows.elementwise))
         self.sink.write(*rows.arrays(block))
+
+    def _open_map_sink(self, ev: Any, item_shape: tuple[int, ...],
+                       stack: contextlib.ExitStack) -> None:
+        """The sink of N-D elementwise losses (a loss map per sample): one NPY array
+        ``(N, *item_shape)``, also the default in a pipe; formats of rows are refused."""
+        from lossctl.out import open_sink
+        from lossctl.out.sink import nd_rows_error
+
+        fmt = "npy" if self.stream_lines else self.fmt
+        if fmt != "npy":
+            raise nd_rows_error("a terminal" if fmt == "table" else fmt, item_shape,
+                                json=True)
+        self.sink = stack.enter_context(open_sink(
+            "npy", ["loss"], output=self.output, stdout=self.env.stdout, nrows=ev.total,
+            item_shape=item_shape))
 
     def finish(self, ev: Any, result: Any) -> None:
         """Write what comes after the last block: the comparison, the report, the value, the
@@ -144,7 +162,7 @@ class ComputeOutput:
         self._array.write(block.per_sample)
         if self._spool is not None and block.elementwise is not None:
             e = np.ascontiguousarray(block.elementwise, dtype=np.float64)
-            self._width = e.shape[1]
+            self._item = e.shape[1:]  # (C,) per row, or one sample's loss map
             self._spool.write(e.tobytes())
 
     def _json_finish(self, result: Any) -> None:
@@ -157,16 +175,22 @@ class ComputeOutput:
             return
         self._array.close()
         if self._spool is not None:
+            import math
+
             self._spool.seek(0)
-            rows_per_read = max(1, (8 << 20) // (8 * getattr(self, "_width", 1)))
+            item = getattr(self, "_item", (1,))
+            row_bytes = 8 * max(math.prod(item), 1)
+            rows_per_read = max(1, (8 << 20) // row_bytes)
             with self._doc.array("elementwise") as arr:
                 while True:
-                    data = self._spool.read(rows_per_read * 8 * getattr(self, "_width", 1))
+                    data = self._spool.read(rows_per_read * row_bytes)
                     if not data:
                         break
-                    arr.write(np.frombuffer(data, dtype=np.float64).reshape(-1, self._width))
-        for name in ("value", "samples", "classes"):
-            self._doc.field(name, getattr(result, name))
+                    arr.write(np.frombuffer(data, dtype=np.float64).reshape(-1, *item))
+        names = ("value", "samples", *(("elements", "shape") if result.shape else ()), "classes")
+        for name in names:
+            value = getattr(result, name)
+            self._doc.field(name, list(value) if name == "shape" else value)
         self._doc.close()
 
     def _compare(self, result: Any) -> None:

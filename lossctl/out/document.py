@@ -201,8 +201,8 @@ class JsonArray:
         if len(cols) != 1:
             raise ValueError(f"write takes one array, not {len(cols)}, without columns")
         a = np.asarray(cols[0])
-        if a.ndim not in (1, 2):
-            raise ValueError(f"a JSON array is written from 1-D or 2-D arrays, not shape {a.shape}")
+        if a.ndim == 0:
+            raise ValueError("a JSON array is written from arrays of items, not a scalar")
         shape = a.shape[1:]
         if self._shape is None:
             self._shape = shape
@@ -210,6 +210,9 @@ class JsonArray:
             raise ValueError(f"rows of shape {shape} after rows of shape {self._shape}")
         if a.ndim == 1:
             return json_column(a)
+        if a.ndim > 2:  # N-D items (a loss map per sample): nested lists
+            tokens, mapped = json_column(a.reshape(-1))
+            return nest_tokens(tokens, len(a), shape), mapped
         columns, mapped = [], 0
         for c in columns_of([a]):
             tokens, bad = json_column(c)
@@ -241,6 +244,18 @@ class JsonArray:
         self._closed = True
         self._doc._array = None
         self._doc._write(f"\n{_FIELD}]" if self.items_written else "]")
+
+
+def nest_tokens(tokens: list[str], n: int, shape: tuple[int, ...]) -> list[str]:
+    """The JSON texts of ``n`` items of ``shape`` from the tokens of their values in C order:
+    ``nest_tokens(list("123456"), 1, (2, 3))`` -> ``["[[1, 2, 3], [4, 5, 6]]"]``."""
+    import math
+
+    for k in range(len(shape) - 1, -1, -1):
+        d = shape[k]
+        groups = n * math.prod(shape[:k])
+        tokens = ["[" + ", ".join(tokens[g * d:(g + 1) * d]) + "]" for g in range(groups)]
+    return tokens
 
 
 def json_document(*, output: str | os.PathLike | None = None, stdout: Any = None) -> JsonDocument:

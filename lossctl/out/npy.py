@@ -1,7 +1,8 @@
 """NPY: one ``float64`` or ``int64`` array, written incrementally.
 
-The array is 2-D ``(nrows, ncols)``, or 1-D ``(nrows,)`` for a ``vector`` sink of one column
-(labels and per-sample losses: PyTorch wants 1-D targets). It is ``int64`` if the first block's
+The array is 2-D ``(nrows, ncols)``, 1-D ``(nrows,)`` for a ``vector`` sink of one column
+(labels and per-sample losses: PyTorch wants 1-D targets), or N-D ``(nrows, *item_shape)``
+for a sink of N-D rows (label maps, one-hot maps, per-pixel loss maps). It is ``int64`` if the first block's
 columns are all integer (or bool), else ``float64``; string columns are refused. Bytes are
 little-endian, C order: a file identical to :func:`numpy.save` of the same array.
 
@@ -64,6 +65,8 @@ class NpySink(Sink):
         self._spool: Any = None
 
     def _shape(self, rows: int) -> tuple[int, ...]:
+        if self.item_shape is not None:
+            return (rows, *self.item_shape)
         return (rows,) if self.vector else (rows, len(self.columns))
 
     def _check_dtypes(self, parts: list[Any]) -> None:
@@ -86,24 +89,32 @@ class NpySink(Sink):
             raise ValueError("float columns written after the NPY output was started as int64")
 
     def _write_pieces(self, pieces: Any) -> None:
+        import numpy as np
+
         for p in pieces:
             self._check_dtypes([p])
             self._start()
             target = self._spool if self._spool is not None else self._fh
-            target.write(p.astype(self._dtype, copy=False).tobytes())
+            if p.size:
+                piece = np.ascontiguousarray(p, dtype=self._dtype)
+                target.write(memoryview(piece).cast("B"))
 
     def _write_block(self, parts: list[Any], n: int) -> None:
         import numpy as np
 
         self._check_dtypes(parts)
-        block = np.empty((n, len(self.columns)), dtype=self._dtype)
-        j = 0
-        for p in parts:
-            block[:, j : j + p.shape[1]] = p
-            j += p.shape[1]
+        if len(parts) == 1:  # one array: written from its own buffer when it can be
+            block = np.ascontiguousarray(parts[0], dtype=self._dtype)
+        else:
+            block = np.empty((n, self.row_size), dtype=self._dtype)
+            j = 0
+            for p in parts:
+                block[:, j : j + p.shape[1]] = p
+                j += p.shape[1]
         self._start()
         target = self._spool if self._spool is not None else self._fh
-        target.write(block.tobytes())
+        if block.size:
+            target.write(memoryview(block.reshape(-1)).cast("B"))
 
     def _begin(self) -> None:
         if self._dtype is None:  # no block before the first write or close: float64

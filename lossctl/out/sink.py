@@ -14,6 +14,11 @@ Rows too wide to hold whole (a one-hot row of 10^8 classes) are written in colum
 :meth:`Sink.write_row_pieces` by the formats that can (csv, tsv: text of one line; npy: a C-order
 row is contiguous bytes, hook ``_write_pieces``); json, jsonl and table cannot, and
 :func:`open_sink` refuses rows wider than its ``max_cells`` for them, before writing anything.
+
+N-D rows (``item_shape``): every row is an array of one shape, a segmentation map ``(H, W)``,
+a one-hot map ``(H, W, C)`` or a per-pixel loss map; the output is one ``(N, *item_shape)``
+array. Only NPY holds such rows; the other formats are refused by :func:`open_sink`
+(:func:`nd_rows_error`), before anything is written.
 """
 from __future__ import annotations
 
@@ -25,7 +30,7 @@ from lossctl.errors import UsageError, opt
 from lossctl.out.formats import FORMATS
 from lossctl.out.streams import Destination
 
-__all__ = ["Renderer", "Sink", "open_sink", "split_columns", "wide_row_error"]
+__all__ = ["Renderer", "Sink", "nd_rows_error", "open_sink", "split_columns", "wide_row_error"]
 
 #: ``renderer(columns, rows, *, title, precision, show_header, file, plain)`` draws a table (see
 #: :class:`lossctl.out.table.TableSink`); the CLI's ``render.table_renderer()`` makes one.
@@ -89,6 +94,35 @@ def wide_row_error(fmt: str, ncolumns: int) -> UsageError:
     )
 
 
+def _shape_text(item_shape: Sequence[int]) -> str:
+    return "(N, " + ", ".join(str(d) for d in item_shape) + ")"
+
+
+def nd_rows_error(fmt: str, item_shape: Sequence[int], *, json: bool = False) -> UsageError:
+    """The refusal of a format that holds rows of columns, for rows that are N-D arrays
+    (``json``: JSON, which nests them, is offered too)."""
+    what = "a terminal shows" if fmt == "a terminal" else f"{fmt} output holds"
+    also = f"; or JSON ({opt('format', 'json')}), which nests them" if json else ""
+    return UsageError(
+        f"{what} rows of columns, but this output is one array of shape "
+        f"{_shape_text(item_shape)}",
+        hint=f"write NPY: {opt('format', 'npy')}, or an output file ending in .npy{also}",
+        option="format",
+    )
+
+
+def _item_shape(item_shape: Sequence[int]) -> tuple[int, ...]:
+    import operator
+
+    try:
+        shape = tuple(operator.index(d) for d in item_shape)
+    except TypeError:
+        raise ValueError(f"item_shape must be a tuple of ints, not {item_shape!r}") from None
+    if not shape or any(d < 0 for d in shape):
+        raise ValueError(f"item_shape must be a non-empty tuple of sizes >= 0, not {shape}")
+    return shape
+
+
 def columns_of(parts: Sequence[Any]):
     """The 1-D columns of 2-D parts, in order."""
     for p in parts:
@@ -103,7 +137,9 @@ class Sink:
 
     Attributes:
         fmt: the format written.
-        columns: column names.
+        columns: column names (one name for an N-D sink).
+        item_shape: the shape of every row of an N-D sink, else None.
+        row_size: values per row (``len(columns)``, or the product of ``item_shape``).
         output: the file path, or ``None`` for standard output.
         rows_written: rows written so far.
     """
@@ -123,15 +159,26 @@ class Sink:
         header: bool = True,
         nrows: int | None = None,
         vector: bool = False,
+        item_shape: Sequence[int] | None = None,
     ) -> None:
         if nrows is not None and nrows < 0:
             raise ValueError(f"nrows must be >= 0, not {nrows}")
+        self.item_shape = None if item_shape is None else _item_shape(item_shape)
         self.fmt = fmt
         # a lazy sequence of names (the numbered columns of a wide output) is kept, not copied
         lazy = isinstance(columns, Sequence) and not isinstance(columns, (list, tuple, str, range))
         self.columns = columns if lazy else [str(c) for c in columns]
         if vector and len(self.columns) != 1:
             raise ValueError(f"vector=True takes one column, not {len(self.columns)}")
+        if self.item_shape is not None:
+            if vector or len(self.columns) != 1:
+                raise ValueError("item_shape takes one column name (what the values are) and "
+                                 "excludes vector=True")
+            import math
+
+            self.row_size = math.prod(self.item_shape)
+        else:
+            self.row_size = len(self.columns)
         self.header = header
         self.nrows = nrows
         self.vector = vector
@@ -199,24 +246,40 @@ class Sink:
         Args:
             *cols: arrays with the same number of rows ``n``; a 1-D ``(n,)`` array is one column,
                 a 2-D ``(n, k)`` array is ``k`` columns. Together they must give ``len(columns)``
-                columns, in order.
+                columns, in order. An N-D sink takes one array of shape ``(n, *item_shape)``.
 
         Raises:
             ValueError: wrong number of columns, rows that differ between arrays, a closed sink,
-                or a float block after an int64 NPY was started.
+                a block of another shape than ``item_shape``, or a float block after an int64
+                NPY was started.
             UsageError: string columns for npy.
             OutputError: the output cannot be written.
         """
         if self._done:
             raise ValueError("the sink is closed")
-        parts, n = split_columns(cols, len(self.columns))
+        if self.item_shape is not None:
+            parts, n = self._nd_block(cols)
+        else:
+            parts, n = split_columns(cols, len(self.columns))
         self._guard(lambda: self._write_block(parts, n))
         self.rows_written += n
 
+    def _nd_block(self, cols: Sequence[Any]) -> tuple[list[Any], int]:
+        """One ``(n, *item_shape)`` array as the 2-D part ``(n, row_size)``."""
+        import numpy as np
+
+        if len(cols) != 1:
+            raise ValueError(f"an N-D sink takes one array per block, not {len(cols)}")
+        a = np.asarray(cols[0])
+        if a.shape[1:] != self.item_shape:
+            raise ValueError(f"a block of shape {a.shape} written to a sink of rows of shape "
+                             f"{self.item_shape}")
+        return [a.reshape(a.shape[0], self.row_size)], a.shape[0]
+
     def write_row_pieces(self, pieces: Any) -> None:
         """Append one row given as consecutive column pieces: 1-D arrays that together give
-        ``len(columns)`` values, written as they come (csv, tsv and npy; a row of 10^8 values
-        never has to be held at once). Dtype rules as for :meth:`write`.
+        ``row_size`` values, written as they come (csv, tsv and npy; a row of 10^8 values
+        never has to be held at once; an N-D row in C order). Dtype rules as for :meth:`write`.
 
         Raises:
             UsageError: the format cannot write a row in pieces (json, jsonl, table).
@@ -226,7 +289,7 @@ class Sink:
             raise ValueError("the sink is closed")
         if not self.row_pieces:
             raise wide_row_error(self.fmt, len(self.columns))
-        self._guard(lambda: self._write_pieces(_pieces_1d(pieces, len(self.columns))))
+        self._guard(lambda: self._write_pieces(_pieces_1d(pieces, self.row_size)))
         self.rows_written += 1
 
     def _write_pieces(self, pieces: Any) -> None:  # pragma: no cover - formats with row_pieces
@@ -298,6 +361,7 @@ def open_sink(
     vector: bool = False,
     preview: int | None = None,
     max_cells: int | None = None,
+    item_shape: Sequence[int] | None = None,
 ) -> Sink:
     """The streaming writer of ``fmt`` for rows of ``columns``.
 
@@ -307,7 +371,8 @@ def open_sink(
           ``csv`` module where needed.
         * json: ``[`` then one object per row keyed by column names, then ``]``; NaN/inf -> ``null``
           and one warning with the count. jsonl: the same objects, one per line.
-        * npy: a 2-D ``(nrows, ncols)`` array (1-D ``(nrows,)`` with ``vector``), ``int64`` if
+        * npy: a 2-D ``(nrows, ncols)`` array (1-D ``(nrows,)`` with ``vector``, N-D
+          ``(nrows, *item_shape)`` with ``item_shape``), ``int64`` if
           the first block's columns are all integer (or bool), else ``float64``; string columns are
           refused. The header carries ``nrows`` when given; otherwise a file gets a placeholder
           header fixed up at close, and standard output (never seeked: it may be a pipe or an
@@ -337,6 +402,11 @@ def open_sink(
         max_cells: the most values of a row the caller can hold at once; a row of more columns
             is written in pieces (:meth:`Sink.write_row_pieces`), which json, jsonl and table
             cannot do: they are refused here.
+        item_shape: every row is an array of this shape (``(H, W)`` for a per-pixel loss map,
+            ``(H, W, C)`` for a one-hot map): ``write`` takes blocks ``(n, *item_shape)`` and
+            the output is one ``(nrows, *item_shape)`` NPY array, streamed (to a pipe too when
+            ``nrows`` is given), with ``columns`` one name for what the values are. Only npy
+            holds such rows: the other formats are refused (:func:`nd_rows_error`).
 
     Returns:
         The sink, not yet opened: use it in a ``with`` block.
@@ -344,17 +414,21 @@ def open_sink(
     Raises:
         ValueError: unknown format, ``nrows < 0``, or ``vector`` with other than one column.
         UsageError: npy to standard output that is a terminal; json, jsonl or table for rows
-            of more than ``max_cells`` columns.
+            of more than ``max_cells`` columns; any format but npy with ``item_shape``.
     """
     if fmt not in FORMATS:
         raise ValueError(f"fmt must be one of {FORMATS}, not {fmt!r}")
+    if item_shape is not None:
+        shape = _item_shape(item_shape)
+        if fmt != "npy":
+            raise nd_rows_error(fmt, shape)
     import importlib
 
     module, name = _WRITERS[fmt]
     cls = getattr(importlib.import_module(module), name)
     if max_cells is not None and len(columns) > max_cells and not cls.row_pieces:
         raise wide_row_error(fmt, len(columns))
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {} if item_shape is None else {"item_shape": item_shape}
     if fmt == "table":
         kwargs = {"precision": precision, "title": title, "renderer": renderer,
                   "preview": preview}
