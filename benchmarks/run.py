@@ -184,6 +184,41 @@ def generate_labels(data: str, name: str, rows: int, *, log: Callable[[str], Non
     return lab
 
 
+#: The N-D case: segmentation logits (N, C, H, W) float32 in PyTorch's layout, uint8 label maps
+#: with void pixels (255): 1,000 images of 21 classes at 64 x 64 are 344 MB of logits.
+SEG_SHAPE = (1000, 21, 64, 64)
+
+
+def generate_segmentation(data: str, *, log: Callable[[str], None]) -> tuple[str, str]:
+    """Label maps ``(N, H, W)`` uint8 (about 2% void 255) and logits ``(N, C, H, W)`` float32,
+    written image block by image block."""
+    n, c, h, w = SEG_SHAPE
+    lab = os.path.join(data, "seg_labels.npy")
+    logit = os.path.join(data, "seg_logits.npy")
+    stamp = os.path.join(data, "seg.stamp")
+    if _fresh([lab, logit], stamp) and _npy_shape(logit)[0] == SEG_SHAPE:
+        return lab, logit
+    log(f"generating segmentation maps: logits {SEG_SHAPE} float32, labels uint8")
+    _remove(stamp)
+    rng = np.random.default_rng(12)
+    with open(lab + ".tmp", "wb") as fl, open(logit + ".tmp", "wb") as fz:
+        _npy_header(fl, np.dtype(np.uint8), (n, h, w))
+        _npy_header(fz, np.dtype(np.float32), SEG_SHAPE)
+        for _ in range(0, n, 50):
+            y = rng.integers(0, c, (50, h, w)).astype(np.uint8)
+            y[rng.random((50, h, w)) < 0.02] = 255
+            z = rng.standard_normal((50, c, h, w), dtype=np.float32)
+            z[np.arange(50)[:, None, None], np.minimum(y, c - 1), np.arange(h)[None, :, None],
+              np.arange(w)[None, None, :]] += 2.0
+            fl.write(y.tobytes())
+            fz.write(z.tobytes())
+    os.replace(lab + ".tmp", lab)
+    os.replace(logit + ".tmp", logit)
+    with open(stamp, "w") as f:
+        f.write(_stamp_text())
+    return lab, logit
+
+
 def generate_csv(data: str, name: str, lab_npy: str, prob_npy: str, *, log: Callable[[str], None]) -> tuple[str, str]:
     """The same rows as CSV: ``label`` header + ints; ``p0..p9`` header + ``%.7g`` floats (~110 MB
     for 1M rows). ``%.7g`` is what a typical export writes; the values are then not exactly the
@@ -676,6 +711,11 @@ def _rel(path: str) -> str:
 
 NUMPY_ONE_LINER = ("import numpy as np; y=np.load({y!r}); p=np.load({p!r}); "
                    "print(-np.log(np.clip(p[np.arange(len(y)), y], 1e-7, 1)).mean())")
+#: PyTorch's cross_entropy(ignore_index=255) of the segmentation case, in numpy (all in memory)
+SEG_ONE_LINER = ("import numpy as np; y=np.load({y!r}).astype(np.int64); z=np.load({p!r}).astype(np.float64); "
+                 "m=z.max(1, keepdims=True); ls=z-m-np.log(np.exp(z-m).sum(1, keepdims=True)); "
+                 "v=y!=255; t=np.where(v, y, 0); "
+                 "l=-np.take_along_axis(ls, t[:, None], 1)[:, 0]; print(l[v].mean())")
 PANDAS_ONE_LINER = ("import numpy as np, pandas as pd; y=pd.read_csv({y!r})['label'].to_numpy(); "
                     "p=pd.read_csv({p!r}).to_numpy(); "
                     "print(-np.log(np.clip(p[np.arange(len(y)), y], 1e-7, 1)).mean())")
@@ -820,7 +860,18 @@ def build_cases(args: argparse.Namespace, log: Callable[[str], None]) -> tuple[l
     ]
     groups.append(oh)
 
-    # 6) --big: NPY 10M x 10
+    # 6) N-D: segmentation maps (N, C, H, W), streamed image block by image block
+    seg_y, seg_z = generate_segmentation(data, log=log)
+    seg_in = f"NPY {SEG_SHAPE} f32 ({os.path.getsize(seg_z) / 1e6:.0f} MB)"
+    groups.append([
+        Case("numpy-seg", "numpy one-liner (log-softmax over axis 1, ignore 255)", seg_in,
+             [py, "-c", SEG_ONE_LINER.format(y=seg_y, p=seg_z)], heavy=True),
+        Case("lossctl-seg", "lossctl compute cross_entropy labels.npy logits.npy --ignore-class 255",
+             seg_in, [lc, "compute", "cross_entropy", seg_y, seg_z, "--ignore-class", "255"],
+             baseline="numpy-seg", rss_budget=args.budget_mb, value_of="numpy-seg", heavy=True),
+    ])
+
+    # 7) --big: NPY 10M x 10
     if args.big:
         lab10, prob10 = generate_pair(data, "scce_10M", 10_000_000, log=log)
         inp10 = "NPY 10M x 10 f32 (400 MB)"
