@@ -16,7 +16,10 @@ import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures" / "framework_values.json"
 DATA = json.loads(FIXTURES.read_text(encoding="utf-8"))
-CASES = DATA["cases"]
+#: the base cases, then each family's (values_<family>.json, from <family>_cases.py)
+CASES = DATA["cases"] + [
+    c for path in sorted(FIXTURES.parent.glob("values_*.json"))
+    for c in json.loads(path.read_text(encoding="utf-8"))["cases"]]
 
 RTOL = 1e-6
 ATOL = 1e-7
@@ -97,6 +100,7 @@ def test_matches_framework(case, compute):
         dtype=case["dtype"],
         offset=case["offset"],
         ignore_class=case["ignore_class"],
+        **{role: _array(v) for role, v in case.get("inputs", {}).items()},  # inputs by role
         **case["options"],
     )
     where = _describe(case)
@@ -126,6 +130,11 @@ def test_matches_framework(case, compute):
         exp = _array(expected["elementwise"]).astype(float)
         np.testing.assert_allclose(np.asarray(res.elementwise, dtype=float), exp, rtol=RTOL,
                                    atol=ATOL, equal_nan=True, err_msg="elementwise" + where)
+
+
+def test_case_ids_are_unique_across_files():
+    ids = [c["id"] for c in CASES]
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
 
 
 def test_every_canonical_loss_has_a_fixture():

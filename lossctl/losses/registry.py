@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from lossctl.errors import FlagRenderer, UsageError, opt, render_options
@@ -25,6 +26,8 @@ from lossctl.losses.spec import (
     FRAMEWORKS,
     OPTIONS,
     PREDICTIONS,
+    PREFIX_CONVENTIONS,
+    PREFIXES,
     REDUCTIONS,
     TARGET_SHORT,
     TARGETS,
@@ -50,6 +53,7 @@ __all__ = [
     "LossSpec",
     "Option",
     "describe",
+    "framework_of",
     "get",
     "lookup",
     "names",
@@ -66,12 +70,20 @@ def normalize(name: str) -> str:
 
 
 def _build_index() -> dict[str, tuple[LossSpec, Alias | None]]:
+    """Every name: canonical names and aliases as written, and ``framework.alias`` for every
+    alias (a ``prefix_only`` alias only so)."""
     index: dict[str, tuple[LossSpec, Alias | None]] = {}
     for spec in SPECS:
-        for key, alias in [(spec.name, None)] + [(a.name, a) for a in spec.aliases]:
+        keys = [(spec.name, None)]
+        for a in spec.aliases:
+            keys.append((f"{a.framework}.{a.name}", a))
+            if not a.prefix_only:
+                keys.append((a.name, a))
+        for key, alias in keys:
             k = normalize(key)
             if k in index and index[k][0] is not spec:
-                raise RuntimeError(f"registry: {key!r} names two losses")
+                raise RuntimeError(f"registry: {key!r} names two losses (mark one alias "
+                                   "prefix_only)")
             if k in index and alias is None:
                 continue
             index.setdefault(k, (spec, alias))
@@ -91,10 +103,13 @@ def lookup(name: str) -> tuple[LossSpec, Alias | None]:
 
     Raises UsageError with "did you mean ...?" for an unknown name.
     """
+    prefixed = _prefixed(name)
+    if prefixed is not None:
+        return prefixed
     hit = _INDEX.get(normalize(name))
     if hit is not None:
         return hit
-    keys = list(_INDEX)
+    keys = [k for k in _INDEX if "." not in k]
     close = difflib.get_close_matches(normalize(name), keys, n=3, cutoff=0.6)
     shown = []
     for k in close:
@@ -108,6 +123,41 @@ def lookup(name: str) -> tuple[LossSpec, Alias | None]:
         else "run `lossctl list` for every loss and its aliases"
     )
     raise UsageError(f"unknown loss {name!r}", hint=hint, option="loss")
+
+
+def framework_of(spec: LossSpec, alias: Alias | None) -> list[str]:
+    """The frameworks that define ``spec`` (its aliases' and its conventions')."""
+    out = [a.framework for a in spec.aliases]
+    out += [c for c in spec.conventions if c in FRAMEWORKS]
+    return list(dict.fromkeys(out))
+
+
+def _prefixed(name: str) -> tuple[LossSpec, Alias | None] | None:
+    """``keras.NAME``, ``torch.NAME``, ...: the loss NAME (any of its names) in that
+    framework's meaning and convention; None when ``name`` has no framework prefix."""
+    low = name.strip().lower()
+    fw = next((f for p, f in PREFIXES.items() if low.startswith(p)), None)
+    if fw is None:
+        return None
+    bare = name.strip()[len(next(p for p in PREFIXES if low.startswith(p))):]
+    hit = _INDEX.get(normalize(f"{fw}.{bare}")) or _INDEX.get(normalize(bare))
+    if hit is None:
+        return None  # unknown: reported with suggestions by lookup()
+    spec, named = hit
+    if fw not in framework_of(spec, None):
+        theirs = [a.name for a in spec.aliases if a.framework == fw]
+        raise UsageError(
+            f"{bare!r} ({spec.name}) is not a {fw} loss",
+            hint=(f"{fw} calls it {', '.join(theirs)}" if theirs else
+                  f"{spec.name} is defined by {', '.join(framework_of(spec, None))}; run "
+                  f"`lossctl list --framework {fw}` for {fw}'s losses"), option="loss")
+    own = named if named is not None and named.framework == fw else next(
+        (a for a in spec.aliases if a.framework == fw), None)
+    conv = PREFIX_CONVENTIONS.get(fw)
+    defaults = dict(own.defaults) if own is not None else {}
+    if conv in spec.conventions:
+        defaults.setdefault("convention", conv)
+    return spec, Alias(name.strip(), fw, MappingProxyType(defaults))
 
 
 def get(name: str) -> LossSpec:

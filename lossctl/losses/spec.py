@@ -30,6 +30,8 @@ __all__ = [
     "FRAMEWORKS",
     "OPTIONS",
     "PREDICTIONS",
+    "PREFIXES",
+    "PREFIX_CONVENTIONS",
     "REDUCTIONS",
     "TARGETS",
     "TARGET_SHORT",
@@ -227,16 +229,29 @@ def axes(name: str, value: Any) -> tuple[int, ...] | None:
 
 @dataclass(frozen=True)
 class Alias:
-    """Another name for a loss, the framework it comes from, and the defaults it implies."""
+    """Another name for a loss, the framework it comes from, and the defaults it implies.
+
+    ``prefix_only``: the bare name means another loss (a name two frameworks use for
+    different things, as optax ``cosine_similarity`` (+cos) and Keras ``CosineSimilarity``
+    (-cos)); this meaning is reached only as ``framework.name`` (``optax.cosine_similarity``).
+    """
 
     name: str
     framework: str
     defaults: Mapping[str, Any] = field(default_factory=dict)
+    prefix_only: bool = False
 
 
-def alias(name: str, framework: str, **defaults: Any) -> Alias:
+def alias(name: str, framework: str, *, prefix_only: bool = False, **defaults: Any) -> Alias:
     """An :class:`Alias` (the catalogue's shorthand)."""
-    return Alias(name, framework, MappingProxyType(defaults))
+    return Alias(name, framework, MappingProxyType(defaults), prefix_only)
+
+
+#: Framework prefixes of loss names (``torch.mse``, ``tf.nn.l2_loss``), longest first, and the
+#: convention each selects when it names a loss its framework defines.
+PREFIXES = {"tf.nn.": "tf.nn", "keras.": "keras", "torch.": "torch", "optax.": "optax",
+            "sklearn.": "sklearn"}
+PREFIX_CONVENTIONS = {"keras": "keras", "tf.nn": "keras", "torch": "torch", "sklearn": "sklearn"}
 
 
 @dataclass(frozen=True)
