@@ -472,6 +472,27 @@ def loss_list(rows: Sequence[Sequence[str]], *, console: Console, title: str) ->
     console.print(t)
 
 
+def framework_list(rows: Sequence[Sequence[str]], *, console: Console, framework: str,
+                   title: str) -> None:
+    """One framework's table of ``lossctl list --framework``: its names, the lossctl loss,
+    the inputs, what the name implies."""
+    from rich import box as _box
+
+    wide = console.width >= 140
+    t = Table(title=Text(title), header_style="bold", box=_box.SIMPLE_HEAD, title_justify="left")
+    t.add_column(Text(f"{framework} name"), style="bold", overflow="fold",
+                 max_width=44 if wide else 30)
+    t.add_column(Text("lossctl"), no_wrap=True)
+    t.add_column(Text("task"), no_wrap=True)
+    if wide:
+        t.add_column(Text("y_true"), no_wrap=True)
+        t.add_column(Text("y_pred"), no_wrap=True)
+    t.add_column(Text("implies"), overflow="fold")
+    for r in rows:
+        t.add_row(*(Text(str(c)) for c in (r if wide else [*r[:3], r[5]])))
+    console.print(t)
+
+
 # --- the renderer of ``--format table`` (injected into lossctl.out's table writer) --------------
 
 

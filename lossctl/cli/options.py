@@ -123,7 +123,8 @@ def loss_option_parameters() -> list[inspect.Parameter]:
             annotation: Any = Annotated[bool | None, info]
         else:
             info = _opt(flag, help=o.help, metavar=o.metavar)
-            annotation = Annotated[o.type | None, info]
+            # a per-class option is text ("0.25,0.5"), checked by the registry
+            annotation = Annotated[(str if o.per_class else o.type) | None, info]
         params.append(inspect.Parameter(o.name, inspect.Parameter.KEYWORD_ONLY, default=None,
                                         annotation=annotation))
     return params

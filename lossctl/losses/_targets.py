@@ -83,9 +83,9 @@ def _per_class(value, num_classes: int, dtype, name: str) -> np.ndarray | None:
     arr = arr.reshape(-1)
     if arr.shape[0] != num_classes:
         raise UsageError(
-            f"{name} has {arr.shape[0]} values but the predictions have {num_classes} classes",
-            hint=f"give one {name} value per class (or a single value for all)",
-        )
+            f"{opt(name)} has {arr.shape[0]} values but the predictions have {num_classes} "
+            "classes", hint=f"give one {opt(name)} value per class (or a single value for all)",
+            option=name)
     return arr
 
 

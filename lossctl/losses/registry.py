@@ -52,6 +52,7 @@ __all__ = [
     "Alias",
     "LossSpec",
     "Option",
+    "by_framework",
     "describe",
     "framework_of",
     "get",
@@ -196,7 +197,8 @@ def resolve_options(
                 hint=f"{spec.name} takes {takes}",
                 option=key,
             )
-        options[key] = check_option(key, value, spec.domain(key))
+        options[key] = check_option(key, value, spec.domain(key),
+                                    per_class=key in spec.per_class_options)
     if options.get("pos_weight") is not None and not options.get("from_logits"):
         raise UsageError(
             f"{opt('pos_weight')} needs {opt('from_logits', True)}",
@@ -266,6 +268,36 @@ def describe(spec: LossSpec, flag: FlagRenderer | None = None) -> dict[str, Any]
         "siblings": list(spec.siblings),
         "example": _example(spec),  # self-contained: it runs from any folder
     }
+
+
+def by_framework(framework: str | None = None, task: str | None = None,
+                 flag: FlagRenderer | None = None) -> list[dict[str, Any]]:
+    """The losses of each framework under its own names (``lossctl list --framework``): one
+    row per framework and loss, in :data:`FRAMEWORKS` order, with what ``framework.NAME``
+    computes (the lossctl loss, its inputs, and the defaults the name implies)."""
+    if framework is not None and framework not in FRAMEWORKS:
+        raise UsageError(f"unknown framework {framework!r}",
+                         hint="use one of: " + ", ".join(FRAMEWORKS), option="framework")
+    rows = []
+    for fw in FRAMEWORKS if framework is None else (framework,):
+        for spec in SPECS:
+            if task is not None and spec.task != task:
+                continue
+            groups: dict[tuple, list[Alias]] = {}  # names that imply the same defaults
+            for a in spec.aliases:
+                if a.framework == fw:
+                    groups.setdefault(tuple(sorted(a.defaults.items())), []).append(a)
+            for key, own in groups.items():
+                rows.append(_framework_row(fw, spec, own, dict(key), flag))
+    return rows
+
+
+def _framework_row(fw: str, spec: LossSpec, own: list[Alias], implies: dict[str, Any],
+                   flag: FlagRenderer | None) -> dict[str, Any]:
+    return {"framework": fw, "names": [a.name for a in own], "loss": spec.name,
+            "task": spec.task, "y_true": render_options(TARGETS[spec.target], flag),
+            "y_pred": render_options(PREDICTIONS[spec.prediction], flag),
+            "target": spec.target, "prediction": spec.prediction, "implies": implies}
 
 
 def _example(spec: LossSpec) -> str:

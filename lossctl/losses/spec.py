@@ -33,12 +33,14 @@ __all__ = [
     "PREFIXES",
     "PREFIX_CONVENTIONS",
     "REDUCTIONS",
+    "ROLES",
     "TARGETS",
     "TARGET_SHORT",
     "TASKS",
     "Alias",
     "LossSpec",
     "Option",
+    "Role",
     "alias",
     "axes",
     "check_option",
@@ -108,6 +110,7 @@ DOMAINS = {
     "(0,1)": "lie in (0, 1)",
     "{1,2}": "be 1 or 2",
     "axes": "be none or axis numbers such as 1,2",
+    "l2|cosine": "be l2 or cosine",
 }
 
 
@@ -123,6 +126,9 @@ class Option:
     help: str
     metavar: str = "X"
     domain: str = "finite"
+    #: the option may also be one value per class (``0.25,0.5,1`` or a list), for the losses
+    #: that list it in ``LossSpec.per_class_options``
+    per_class: bool = False
 
 
 #: Every loss option. A loss lists the ones it takes (with its own default) in ``LossSpec.options``.
@@ -136,26 +142,44 @@ OPTIONS: Mapping[str, Option] = MappingProxyType(
             Option("label_smoothing", float, "Smooth the targets: binary y*(1-EPS)+EPS/2, "
                    "categorical y*(1-EPS)+EPS/C (also for integer labels).", "EPS", "[0,1]"),
             Option("pos_weight", float, "Weight of the positive term (BCE from logits, as "
-                   "PyTorch/tf.nn).", "W", ">=0"),
+                   "PyTorch/tf.nn): one number, or one per column (W1,W2,..., PyTorch's "
+                   "per-class pos_weight).", "W", ">=0", per_class=True),
             Option("delta", float, "Huber threshold between quadratic and linear (default 1).",
                    "D", ">0"),
             Option("beta", float, "Smooth-L1 threshold (default 1) / Tversky weight of false "
                    "positives (default 0.5).", "B", ">=0"),
             Option("log_input", bool, "poisson_nll: Y_PRED holds log-rates (PyTorch default). "
                    "kl_divergence: Y_PRED holds log-probabilities (implied by kl_div/KLDivLoss)."),
-            Option("full", bool, "poisson_nll: add the Stirling term (PyTorch full=True)."),
+            Option("full", bool, "poisson_nll: add the Stirling term / gaussian_nll: add "
+                   "0.5 log(2 pi) (PyTorch full=True)."),
             Option("quantile", float, "Pinball quantile in (0, 1) (default 0.5).", "Q", "(0,1)"),
             Option("gamma", float, "Focal exponent (default 2).", "G", ">=0"),
-            Option("alpha", float, "Focal alpha (0.25) / Tversky weight of false negatives "
-                   "(0.5).", "A", "finite"),
+            Option("alpha", float, "Focal alpha (0.25; categorical focal: also one per "
+                   "class, A1,A2,..., as Keras takes a list) / Tversky weight of false "
+                   "negatives (0.5).", "A", "finite", per_class=True),
             Option("class_balancing", bool, "binary_focal_crossentropy: apply alpha (Keras "
                    "apply_class_balancing)."),
             Option("q", float, "Generalized cross-entropy exponent in (0, 1) (default 0.5).",
                    "Q", "(0,1)"),
             Option("epsilon", float, "Poly-1 coefficient (default 2).", "E"),
             Option("log_target", bool, "kl_divergence (PyTorch): Y_TRUE holds log-probabilities."),
-            Option("p", int, "multi_margin exponent, 1 or 2 (default 1).", "P", "{1,2}"),
-            Option("margin", float, "multi_margin margin (default 1).", "M"),
+            Option("p", float, "multi_margin exponent, 1 or 2 (default 1) / triplet_margin: "
+                   "the degree of the distance's norm (default 2).", "P", "{1,2}"),
+            Option("margin", float, "Margin: multi_margin (default 1), hinge_embedding (1), "
+                   "margin_ranking and cosine_embedding (0), triplet_margin (1), circle "
+                   "(0.4).", "M"),
+            Option("eps", float, "gaussian_nll: the lower clamp of the variance (default "
+                   "1e-6) / triplet_margin: added to the difference, PyTorch, or to the sum of "
+                   "powers, optax (default 1e-6).", "E", ">=0"),
+            Option("swap", bool, "triplet_margin: use the smaller of d(anchor, negative) and "
+                   "d(positive, negative) (PyTorch swap=True)."),
+            Option("distance", str, "triplet_margin_with_distance: l2 (PyTorch's default, "
+                   "pairwise_distance) or cosine (1 - cosine_similarity).", "l2|cosine",
+                   "l2|cosine"),
+            Option("temperature", float, "ntxent: the temperature dividing the cosine "
+                   "similarities (default 0.07).", "T", ">0"),
+            Option("remove_diagonal", bool, "circle: leave each sample out of its own "
+                   "positives (Keras remove_diagonal, default on)."),
             Option("axis", str, "Dice/Tversky: the axes each overlap is summed over, as Keras's "
                    "axis: none (Keras's default: one ratio over the whole batch) or axis numbers "
                    "such as 1 (each row of a 2-D input) or 1,2 (each image's classes of "
@@ -165,16 +189,88 @@ OPTIONS: Mapping[str, Option] = MappingProxyType(
 )
 
 
-def check_option(name: str, value: Any, domain: str | None = None) -> Any:
+# --- inputs by role -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Role:
+    """An input of a loss by role: the name a loss gives Y_TRUE or Y_PRED (``anchor``,
+    ``positive``), or a further input (``var``, ``input2``, ``negative``), which the CLI takes as
+    ``--NAME SOURCE`` and Python as ``NAME=`` (any readable source or an array).
+
+    ``per_row``: one row per sample, aligned with Y_TRUE and streamed in blocks with it (its
+    rows are checked against theirs); ``False``: read whole, once (a matrix such as a linear
+    layer's weight). ``integer``: integer values (lengths, class indices), else floats in the
+    computation's dtype. ``scalar``: one number may stand for every element (``--var 0.5``).
+    """
+
+    name: str
+    help: str
+    per_row: bool = True
+    integer: bool = False
+    scalar: bool = False
+    metavar: str = "SOURCE"
+
+
+#: Every role a loss may name (``LossSpec.inputs``). The first two of a loss's roles name
+#: Y_TRUE and Y_PRED; the further ones are generated as options (``--var``) by the CLI.
+ROLES: Mapping[str, Role] = MappingProxyType(
+    {
+        r.name: r
+        for r in (
+            # names of the two positional inputs (PyTorch's and Keras's words)
+            Role("target", "the targets"),
+            Role("input", "the predictions (PyTorch's input)"),
+            Role("input1", "the first inputs to rank or compare, [N] or [N, D]"),
+            Role("anchor", "the anchor embeddings, [N, D]"),
+            Role("positive", "the positive embeddings (same class as the anchor), [N, D]"),
+            Role("labels", "integer class labels, [N]; equal labels make positive pairs"),
+            Role("embeddings", "the embeddings, [N, D]"),
+            Role("hidden", "hidden states, [N, D], before the linear layer"),
+            # further inputs
+            Role("var", "Variances of the Gaussian: one per element of Y_PRED, one per row "
+                 "(homoscedastic) or one number (--var 0.5)", scalar=True),
+            Role("input2", "The second inputs, the same shape as Y_PRED (input1)"),
+            Role("negative", "The negative embeddings, [N, D], the same shape as Y_TRUE "
+                 "(anchor)"),
+            Role("linear_weight", "The linear layer's weight, [C, D] (one row per class), "
+                 "read whole", per_row=False),
+            Role("linear_bias", "The linear layer's bias, [C], read whole", per_row=False),
+        )
+    }
+)
+
+
+def check_option(name: str, value: Any, domain: str | None = None, *,
+                 per_class: bool = False) -> Any:
     """Validate one option value against its domain; returns it (ints for int options).
+    ``per_class``: a list of values (or ``"a,b,c"``) is accepted too, each in the domain, and
+    returned as a tuple of floats.
 
     Raises:
         UsageError: not a number, NaN or infinite, or outside the domain; it names the option
             (``option=name``) and the value.
     """
     spec = OPTIONS[name]
+    many = isinstance(value, (list, tuple)) or (isinstance(value, str) and "," in value)
+    if spec.per_class and many:
+        if not per_class:
+            raise UsageError(f"{opt(name)} takes one number for this loss, not a list "
+                             f"({value!r})", option=name)
+        items = value.split(",") if isinstance(value, str) else list(value)
+        return tuple(float(check_option(name, v.strip() if isinstance(v, str) else v, domain))
+                     for v in items)
+    if spec.per_class and isinstance(value, str):  # one value, as the CLI passes it
+        value = value.strip()
     if (domain or spec.domain) == "axes":
         return axes(name, value)
+    if "|" in (domain or spec.domain):  # a choice of words
+        words = (domain or spec.domain).split("|")
+        word = str(value).strip().lower()
+        if word not in words:
+            raise UsageError(f"{opt(name)} must {DOMAINS[domain or spec.domain]} (got "
+                             f"{value!r})", option=name)
+        return word
     if spec.type is bool:
         if not isinstance(value, bool):
             raise UsageError(f"{opt(name)} takes True or False, not {value!r}", option=name)
@@ -197,6 +293,8 @@ def check_option(name: str, value: Any, domain: str | None = None) -> Any:
     }[dom]
     if not ok:
         raise UsageError(f"{opt(name)} must {DOMAINS[dom]} (got {value!r})", option=name)
+    if dom == "{1,2}":
+        return int(number)  # (multi_margin's p)
     if spec.type is int:
         if number != int(number):
             raise UsageError(f"{opt(name)} must be a whole number (got {value!r})", option=name)
@@ -264,7 +362,11 @@ class LossSpec:
     task: str
     target: str  # key of TARGETS
     prediction: str  # key of PREDICTIONS
-    kind: str  # "elementwise": fn returns (N, C); "row": fn returns (N,)
+    #: "elementwise": fn returns (N, C); "row": fn returns (N,) (both on validated rows);
+    #: "samples": fn gets the blocks as read (any rank), validates its own labels and returns
+    #: (N,) or (values, counted rows); "batch": the same over all rows at once (pairs across
+    #: the batch), within the memory limit
+    kind: str
     summary: str
     formula: str
     when: str
@@ -273,6 +375,8 @@ class LossSpec:
     aliases: tuple[Alias, ...] = ()
     options: Mapping[str, Any] = field(default_factory=dict)  # option name -> default
     option_domains: Mapping[str, str] = field(default_factory=dict)  # narrower than OPTIONS'
+    #: options this loss also takes as one value per class (see ``Option.per_class``)
+    per_class_options: tuple[str, ...] = ()
     features: tuple[str, ...] = ()
     conventions: tuple[str, ...] = ("keras", "torch")  # frameworks that define this loss
     default_convention: str = "keras"
@@ -307,6 +411,27 @@ class LossSpec:
     divergences: str = ""  # where the frameworks disagree, shown by `explain`
     #: an overlap ratio (Dice, Tversky): summed over the ``axis`` option, not per row
     overlap: bool = False
+    #: the inputs by role (keys of :data:`ROLES`): the names of Y_TRUE and Y_PRED, then the
+    #: further inputs, passed to the function as keyword arguments of those names; () means
+    #: (y_true, y_pred) and no further input
+    inputs: tuple[str, ...] = ()
+    #: further inputs that may be left out (the function then gets None)
+    optional_inputs: tuple[str, ...] = ()
+    #: "linear": Y_PRED holds hidden states, turned into logits by the ``linear_weight`` (and
+    #: ``linear_bias``) roles before anything else (PyTorch linear_cross_entropy)
+    projection: str | None = None
+    #: the divisor of ``mean`` whatever the convention: "counts" (the per-row counts the
+    #: function returns, such as ntxent's positive pairs)
+    mean_divisor: str | None = None
+
+    @property
+    def extra_inputs(self) -> tuple[str, ...]:
+        """The roles beyond Y_TRUE and Y_PRED."""
+        return self.inputs[2:]
+
+    def role_names(self) -> tuple[str, str]:
+        """What this loss calls Y_TRUE and Y_PRED."""
+        return (self.inputs[0], self.inputs[1]) if self.inputs else ("y_true", "y_pred")
 
     def load(self) -> Callable:
         """Import and return the loss function (imports numpy)."""

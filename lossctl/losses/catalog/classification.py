@@ -44,6 +44,7 @@ SPECS: tuple[LossSpec, ...] = (
             _a("sigmoid_binary_cross_entropy", "optax", from_logits=True, elementwise=True),
         ),
         options={"from_logits": False, "label_smoothing": 0.0, "pos_weight": None},
+        per_class_options=("pos_weight",),
         features=("elementwise", "class_weight"),
         divergences="Keras clips p to [1e-7, 1-1e-7]: BCE(y=1, p=0) = 16.118095; PyTorch clamps "
         "each log at -100: 100. Keras silently clips logits passed as "
@@ -153,6 +154,7 @@ SPECS: tuple[LossSpec, ...] = (
         f"{_S}digits_probs.csv",
         aliases=(_a("CategoricalFocalCrossentropy", "keras"),),
         options={"gamma": 2.0, "alpha": 0.25, "from_logits": False, "label_smoothing": 0.0},
+        per_class_options=("alpha",),
         conventions=("keras",),
         divergences="Keras always applies alpha (gamma=0 gives 0.25 * CCE).",
     ),
