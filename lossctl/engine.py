@@ -25,14 +25,15 @@ from typing import Any
 
 import numpy as np
 
+from lossctl import budget
 from lossctl import predictions as preds
 from lossctl.diagnostics import Diagnostics, reading
 from lossctl.blocks import BlockResult, Counters, Elements, Rows
-from lossctl.elements import ElementFeeds
+from lossctl.elements import ElementFeeds, RoleFeeds
 from lossctl.layout import Layout
 from lossctl.errors import DataError, ShapeError, UsageError, note, opt, warn
 from lossctl.losses import registry
-from lossctl.losses.reduction import Accumulator
+from lossctl.losses.reduction import Accumulator, aggregator
 from lossctl.losses.spec import CONVENTIONS, DTYPES, REDUCTIONS
 from lossctl.result import Result
 from lossctl.validation import (
@@ -89,7 +90,7 @@ def _choice(name: str, value: str, allowed: Sequence[str]) -> str:
     return value
 
 
-class Computation(ElementFeeds):
+class Computation(ElementFeeds, RoleFeeds):
     """One loss computation fed in row blocks. See the module docstring.
 
     Args:
@@ -100,6 +101,9 @@ class Computation(ElementFeeds):
             ``mean``); default ``mean``.
         dtype: ``"float64"`` or ``"float32"`` (Keras computes in float32).
         offset, ignore_class, class_weight, classes, elementwise: see :func:`lossctl.evaluate`.
+        roles: the further inputs given (``LossSpec.inputs``): names, or names mapped to
+            their constants (a role read whole, or one number); per-row roles come with each
+            block (:meth:`feed`).
         **options: the loss's own options (``from_logits``, ``delta``, ...).
     """
 
@@ -116,18 +120,32 @@ class Computation(ElementFeeds):
         classes: Sequence[str] | None = None,
         elementwise: bool | None = None,
         class_axis: int | None = None,
+        roles: Any = None,
         **options: Any,
     ) -> None:
         self.spec, self.alias = registry.lookup(loss)
+        self._check_roles(roles)
         defaults = dict(self.alias.defaults) if self.alias else {}
         self.convention = _choice(
             "convention", convention or defaults.get("convention") or self.spec.default_convention,
             CONVENTIONS)
-        red = reduction or "mean"
+        red = reduction or self.spec.default_reduction
         self.reduction = _choice("reduction", "mean" if red == "sum_over_batch_size" else red,
                                  REDUCTIONS)
         self.dtype = np.dtype(_choice("dtype", dtype, DTYPES))
         self.options = registry.resolve_options(self.spec, self.alias, options)
+        if self.options.get("normalize") is False and self.reduction != "none":
+            if self.reduction not in ("mean", "sum"):
+                raise UsageError(f"{opt('normalize', False)} is scikit-learn's sum; it does not "
+                                 f"combine with {opt('reduction', self.reduction)}",
+                                 option="normalize")
+            self.reduction = "sum"  # scikit-learn's normalize=False
+        #: scikit-learn's reduction when it is not a weighted mean (a root or median per output
+        #: column, a maximum, a D² ratio: lossctl.losses.reduction), made on the first block
+        self._aggregate = aggregator(self.spec, self.convention, self.reduction)
+        self.aggregate = None
+        #: what the values an aggregate holds (medians, quantiles) may take
+        self.memory_limit = budget.usable(budget.parse_size(budget.DEFAULT))
         #: the options the caller set (not defaults): what decides how messages explain things
         self.given = {k for k, v in options.items() if v is not None}
         #: how the predictions are read (probabilities, logits, ...) and why
@@ -219,16 +237,26 @@ class Computation(ElementFeeds):
         *,
         start: int = 0,
         inputs: Sequence[Input] | None = None,
+        roles: dict[str, Any] | None = None,
     ) -> BlockResult:
         """Compute one block of samples; returns the per-sample values of these samples.
 
         2-D inputs are rows ``(n, C)``; N-D inputs (a rank of 3 or more) are samples of elements
         (:mod:`lossctl.layout`). ``inputs`` names the y_true, y_pred and sample-weight inputs
-        for messages.
+        for messages; ``roles`` holds the block's rows of each per-row further input.
         """
         ts, ps, ws = inputs or (Input("y_true"), Input("y_pred"), Input("sample_weight"))
         pred, true = np.asarray(y_pred), np.asarray(y_true)
+        self.role_blocks = dict(roles or {})
+        if self.spec.kind in ("samples", "batch"):
+            return self._feed_samples(true, pred, sample_weight, start, (ts, ps, ws))
+        if self.role_blocks and (pred.ndim >= 3 or true.ndim >= 3):
+            raise ShapeError(f"{self.spec.name} takes (N,) or (N, C) inputs with its further "
+                             f"inputs, not arrays of shape {pred.shape}", source=ps.name)
         if self.layout is not None or pred.ndim >= 3 or true.ndim >= 3:
+            if self._aggregate is not None:
+                raise ShapeError(f"{self.spec.name} under scikit-learn's rules takes 2-D inputs "
+                                 "(samples by output columns or classes)", source=ps.name)
             return self._feed_elements(true, pred, sample_weight, start, (ts, ps, ws))
         if self.overlap is not None:
             pred2, true2 = as_2d(pred, ps), as_2d(true, ts)
@@ -258,6 +286,8 @@ class Computation(ElementFeeds):
         """Validate one block of rows ``(n, C)`` and compute its values."""
         spec = self.spec
         pred = as_2d(y_pred, ps)
+        if spec.projection:  # hidden states -> logits (linear_cross_entropy)
+            pred = self._project(pred, ps)
         if pred.dtype.kind not in "fiub":
             raise text_error(pred, ps, start, "prediction")
         n, c = pred.shape
@@ -306,6 +336,10 @@ class Computation(ElementFeeds):
         if (self.class_weight is not None and self.convention == "torch" and index_target
                 and spec.torch_mean == "class_weights"):
             target_cw = self.class_weight[np.where(valid, labels, 0)]
+        if self._aggregate is not None:
+            if self.aggregate is None:
+                self.aggregate = self._aggregate(dict(self.options), self.memory_limit)
+            self.aggregate.add(target, pred, values if elementwise is None else elementwise, w)
         return Rows(values, elementwise, w, valid, target_cw, cls_true, pred)
 
     def _values(self, target: np.ndarray, pred: np.ndarray, valid: np.ndarray, ts: Input,
@@ -323,6 +357,7 @@ class Computation(ElementFeeds):
             kwargs["class_weight"] = self.class_weight.astype(self.dtype)
         if self.spec.label_conversion == "hinge":
             kwargs["convert_labels"] = self._hinge_conversion(target, ts, start)
+        kwargs.update(self._role_kwargs(pred.shape[0], start, two_d=True))
         with np.errstate(divide="ignore", over="ignore", invalid="ignore", under="ignore"):
             values = np.asarray(self.fn(target, pred, convention=self.convention, **kwargs))
         elementwise = None
@@ -371,7 +406,7 @@ class Computation(ElementFeeds):
         return shown
 
     def _predicted(self, pred: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
-        if not self.details:
+        if not self.details or self.spec.prediction == "labels":
             return None, None
         with np.errstate(over="ignore", invalid="ignore", under="ignore"):  # logits of +-1e308
             return preds.predicted(pred, self.spec, self.options)
@@ -409,7 +444,11 @@ class Computation(ElementFeeds):
             return "weights", 1.0, "zero"
         if red == "batchmean":
             return "rows", 1.0, empty
+        if spec.mean_divisor == "counts":  # ntxent: the positive pairs, NaN if none (optax)
+            return "class_weights", 1.0, "nan"
         rule = "valid"  # mean (and the per-sample values of "none")
+        if self.convention == "sklearn":  # np.average: sum(w*l) / sum(w); no rows -> NaN
+            return "weights", 1.0, "nan"
         if not keras:
             if spec.torch_mean == "elements":
                 rule = "elements"
@@ -422,6 +461,8 @@ class Computation(ElementFeeds):
     def _reduce(self) -> float:
         if self.overlap is not None:
             return self.overlap.value(self.reduction, samples=self.samples)
+        if self._aggregate is not None:  # scikit-learn's own reduction of this metric
+            return self.aggregate.value() if self.aggregate is not None else math.nan
         rule, scale, empty = self._rule()
         # batchmean divides by the samples (an N-D sample is many rows)
         value = self.acc.reduce(rule, empty=empty, scale=scale,
@@ -436,6 +477,8 @@ class Computation(ElementFeeds):
             rule = self.spec.keras_renormalises
             if self.convention == "torch":
                 what = "PyTorch uses them as they are (Keras would renormalise them)"
+            elif self.convention == "sklearn":
+                what = "scikit-learn uses them as they are (it warns, Keras would renormalise)"
             elif rule == "clip-renormalise" and self.convention == "keras":
                 what = ("Keras (TensorFlow backend) clips them to [1e-7, 1-1e-7] and then "
                         "renormalises them")
@@ -450,8 +493,10 @@ class Computation(ElementFeeds):
                  "treated as 0 or 1 (rounding noise)")
         if c.nonfinite:
             rows = "loss is" if c.nonfinite == 1 else "losses are"
-            warn(f"{c.nonfinite} per-sample {rows} not finite (inf or NaN): the predictions are "
-                 "too large for float64, or a probability of exactly 0 was taken the log of")
+            why = self.spec.nonfinite_cause or ("the predictions are too large for float64, "
+                                                 "or a probability of exactly 0 was taken the "
+                                                 "log of")
+            warn(f"{c.nonfinite} per-sample {rows} not finite (inf or NaN): {why}")
         if c.saturated and c.saturated == self.acc.rows and self.acc.rows > 1:
             warn(f"every prediction is saturated at 0 or 1 ({c.saturated} rows): the loss is "
                  "dominated by clipping")
@@ -521,7 +566,7 @@ class Computation(ElementFeeds):
     def _true_class(self, true: np.ndarray, labels: np.ndarray | None,
                     valid: np.ndarray) -> np.ndarray | None:
         spec = self.spec
-        if spec.task in _NOT_CLASSES + ("multi-label",):
+        if spec.task in _NOT_CLASSES + ("multi-label",) or spec.target == "labels":
             return None
         if labels is not None:
             return np.where(valid, labels, -1)

@@ -25,6 +25,7 @@ __all__ = [
     "class_weights",
     "open_input",
     "read_options",
+    "role_constant",
     "select",
     "set_block_rows",
     "weight_column",
@@ -147,19 +148,16 @@ def set_block_rows(sources: Sequence[Any], rows: int) -> None:
         src.options = dataclasses.replace(src.options, block_rows=rows)
 
 
-def _split_same_file(blocks: Iterator, k: int, name: str | None) -> Iterator:
-    """(start, (labels, predictions, weights)) from one pass over blocks holding both column
-    sets. A text label column makes the whole block text: convert the predictions back."""
-    for start, (both, w) in blocks:
-        yt, yp = both[:, :k], both[:, k:]
-        if yp.dtype.kind in "US":
-            try:
-                yp = yp.astype(np.float64)
-            except ValueError:
-                raise DataError("predictions must be numbers, found text", source=name,
-                                hint=f"select the numeric columns with {opt('pred_cols')}"
-                                ) from None
-        yield start, (yt, yp, w)
+def _numbers(block: np.ndarray, role: str, name: str | None, option: str) -> np.ndarray:
+    """A column group split from a block whose other columns were text: back to numbers."""
+    if block.dtype.kind not in "US":
+        return block
+    try:
+        return block.astype(np.float64)
+    except ValueError:
+        what = "predictions" if role == "y_pred" else f"{role.replace('_', ' ')} values"
+        raise DataError(f"{what} must be numbers, found text", source=name,
+                        hint=f"select the numeric columns with {opt(option)}") from None
 
 
 def _data(blocks: Iterator) -> Iterator[np.ndarray]:
@@ -167,21 +165,99 @@ def _data(blocks: Iterator) -> Iterator[np.ndarray]:
         yield b.data if hasattr(b, "data") else b
 
 
-def aligned_blocks(t: Any, p: Any, w: Any, tsel: list[int], psel: list[int],
-                   wsel: list[int] | None, *, same_file: bool) -> Iterator:
-    """``(start, (y_true, y_pred, weights))`` blocks with equal row counts.
+#: one input of the zip: its role, source, selected columns and the option naming them
+Group = tuple[str, Any, "list[int] | None", str]
 
-    One file read once holds both column sets when it cannot be read twice (a pipe).
+
+def aligned_blocks(t: Any, p: Any, w: Any, tsel: list[int], psel: list[int],
+                   wsel: list[int] | None, *, same_file: bool,
+                   extra: Sequence[tuple[str, Any, list[int] | None]] = ()) -> Iterator:
+    """``(start, (y_true, y_pred, weights, roles))`` blocks with equal row counts; ``roles``
+    maps each per-row further input of ``extra`` (``(role, source, columns)``) to its rows.
+
+    A source that cannot be read twice (a pipe) and holds several inputs (Y_TRUE and Y_PRED
+    of one file, a role's columns of Y_TRUE's file) is read once, its column groups split.
     """
-    roles = [("y_true", t.name), ("y_pred", p.name), ("sample_weight", w.name if w else None)]
+    groups: list[Group] = [("y_true", t, tsel, "true_cols"), ("y_pred", p, psel, "pred_cols")]
+    if w is not None:
+        groups.append(("sample_weight", w, wsel, "weight_cols"))
+    groups += [(role, src, sel, f"{role}_cols") for role, src, sel in extra]
+    streams: list[tuple[Any, list[int]]] = []  # (source, groups read from it)
+    for k, (_, src, sel, _) in enumerate(groups):
+        joint = next((s for s in streams if s[0] is src and src.single_pass and sel is not None
+                      and groups[s[1][0]][2] is not None), None) if same_file or k >= 2 else None
+        if joint is not None:
+            joint[1].append(k)
+        else:
+            streams.append((src, [k]))
+    its, roles = [], []
+    for src, members in streams:
+        cols = None if groups[members[0]][2] is None else [
+            c for k in members for c in groups[k][2]]
+        option = groups[members[0]][3] if len(members) == 1 else "cols"
+        its.append(_renamed(src.blocks(cols), option))
+        roles.append((groups[members[0]][0], src.name))
     columns = None if psel is None else len(psel)
-    wblocks = None if w is None else _renamed(w.blocks(wsel), "weight_cols")
-    if same_file and t.single_pass:
-        both = _renamed(t.blocks(tsel + psel), "cols")
-        zipped = aligned(both, wblocks, roles=[roles[0], roles[2]], columns=columns)
-        return _split_same_file(zipped, len(tsel), t.name)
-    return aligned(_renamed(t.blocks(tsel), "true_cols"), _renamed(p.blocks(psel), "pred_cols"),
-                   wblocks, roles=roles, columns=columns)
+    return _split(aligned(*its, roles=roles, columns=columns), streams, groups)
+
+
+def _split(zipped: Iterator, streams: list, groups: list[Group]) -> Iterator:
+    """Each zipped tuple (one array per stream) as the arrays of the groups."""
+    for start, arrays in zipped:
+        out: list[Any] = [None] * len(groups)
+        for (src, members), block in zip(streams, arrays):
+            if len(members) == 1:
+                out[members[0]] = block
+                continue
+            at = 0
+            for k in members:
+                width = len(groups[k][2])
+                part = block[:, at:at + width]
+                at += width
+                out[k] = part if k == 0 else _numbers(part, groups[k][0], src.name,
+                                                       groups[k][3])
+        roles = {g[0]: out[k] for k, g in enumerate(groups) if k >= 2 and g[0] != "sample_weight"}
+        weights = next((out[k] for k, g in enumerate(groups) if g[0] == "sample_weight"), None)
+        yield start, (out[0], out[1], weights, roles)
+
+
+def role_constant(name: str, value: Any, options: ReadOptions, stdin: IO[bytes] | None
+                  ) -> np.ndarray | None:
+    """A further input read whole (``Role.per_row`` off: a matrix, from a source or written
+    inline as ``1,0;0,1``), or one number for every element (``Role.scalar``: ``0.5``); None
+    for a per-row input (streamed with the rows)."""
+    from lossctl.losses.spec import ROLES
+
+    role = ROLES[name]
+    if isinstance(value, str) and not os.path.exists(value):
+        inline = _inline_numbers(value)
+        if inline is not None and (role.scalar and inline.size == 1 or not role.per_row):
+            return inline.reshape(()) if role.per_row else inline
+    if not _is_source(value):
+        arr = np.asarray(value)
+        if arr.ndim == 0 and arr.dtype.kind in "fiu":
+            if not role.scalar:
+                raise UsageError(f"{opt(name)} takes one row per sample, not one number",
+                                 option=name)
+            return arr
+        return None if role.per_row else arr
+    if role.per_row:
+        return None
+    arr, _ = read_array(os.fspath(value), options, None, stdin=stdin)
+    return arr
+
+
+def _inline_numbers(text: str) -> np.ndarray | None:
+    """``0.5`` or ``1,0;0,1`` (rows separated by ``;``) as an array; None if not numbers."""
+    rows = [r for r in text.strip().split(";") if r.strip()]
+    try:
+        values = [[float(x) for x in r.split(",")] for r in rows]
+    except ValueError:
+        return None
+    if not values or len({len(v) for v in values}) != 1:
+        return None
+    arr = np.asarray(values, dtype=np.float64)
+    return arr.reshape(-1) if len(values) == 1 and ";" not in text else arr
 
 
 def class_weights(value: Any, options: ReadOptions, stdin: IO[bytes] | None

@@ -71,16 +71,28 @@ class Request:
     fail_above: float | None = None
     fail_below: float | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    #: further inputs by role (``var``, ``input2``, ...): arrays, sources or numbers
+    roles: dict[str, Any] = field(default_factory=dict)
+    #: their column SPECs (``var_cols``); a role with columns and no source is read from
+    #: Y_TRUE's file
+    role_cols: dict[str, str] = field(default_factory=dict)
 
 
-_FIELDS = {f.name for f in dataclasses.fields(Request)} - {"options"}
+_FIELDS = {f.name for f in dataclasses.fields(Request)} - {"options", "roles", "role_cols"}
 
 
 def request(loss: str, y_true: Any = None, y_pred: Any = None, **kwargs: Any) -> Request:
-    """A :class:`Request`: keywords that are not fields of it are the loss's own options."""
+    """A :class:`Request`: keywords naming a further input (``var``, ``var_cols``) are its
+    roles; the others that are not fields of it are the loss's own options."""
+    names = registry.roles()
     fields = {k: v for k, v in kwargs.items() if k in _FIELDS}
-    options = {k: v for k, v in kwargs.items() if k not in _FIELDS}
-    return Request(loss, y_true, y_pred, options=options, **fields)
+    roles = {k: v for k, v in kwargs.items() if k in names and v is not None}
+    cols = {k[:-5]: v for k, v in kwargs.items()
+            if k.endswith("_cols") and k[:-5] in names and v is not None}
+    options = {k: v for k, v in kwargs.items() if k not in _FIELDS and k not in names
+               and not (k.endswith("_cols") and k[:-5] in names)}
+    return Request(loss, y_true, y_pred, options=options, roles=roles, role_cols=cols,
+                   **fields)
 
 
 def _conventions(req: Request) -> list[str | None]:
@@ -100,9 +112,11 @@ def _conventions(req: Request) -> list[str | None]:
     return list(names)
 
 
-def make_computations(req: Request, class_weight: Sequence[float] | None = None) -> list[Computation]:
+def make_computations(req: Request, class_weight: Sequence[float] | None = None,
+                      roles: dict[str, Any] | None = None) -> list[Computation]:
     """One :class:`Computation` per convention; every option is validated here, before any
-    input is read."""
+    input is read. ``roles``: the further inputs given, by name, with their constants (None
+    for a per-row input)."""
     registry.lookup(req.loss)  # an unknown name is the first thing to report
     cw = class_weight if class_weight is not None else (
         None if req.class_weight is None or isinstance(req.class_weight, (str, os.PathLike))
@@ -111,9 +125,15 @@ def make_computations(req: Request, class_weight: Sequence[float] | None = None)
         Computation(req.loss, convention=conv, reduction=req.reduction, dtype=req.dtype,
                     offset=req.offset, ignore_class=req.ignore_class, class_weight=cw,
                     classes=req.classes, elementwise=req.elementwise,
-                    class_axis=req.class_axis, **req.options)
+                    class_axis=req.class_axis,
+                    roles=roles if roles is not None else _given_roles(req), **req.options)
         for conv in _conventions(req)
     ]
+
+
+def _given_roles(req: Request) -> dict[str, Any]:
+    """The further inputs given (a source or its columns), by name; constants not read yet."""
+    return {k: None for k in {*req.roles, *req.role_cols}}
 
 
 OnBlock = Callable[[BlockResult], None]
@@ -137,10 +157,15 @@ class Evaluation:
         self.read_options = inputs.read_options(req.header, req.delimiter, self.budget)
         cw, self.class_weight_source = inputs.class_weights(req.class_weight, self.read_options,
                                                             stdin)
-        self.computations = make_computations(req, cw)
+        make_computations(req, cw)  # (usage errors, before a role is read)
+        self.roles = _given_roles(req)
+        for name, value in req.roles.items():  # read whole, or one number
+            self.roles[name] = inputs.role_constant(name, value, self.read_options, stdin)
+        self.computations = make_computations(req, cw, self.roles)
         for comp in self.computations:
             comp.class_weight_source = self.class_weight_source
             comp.details = req.details
+            comp.memory_limit = budget.usable(self.budget)  # values held for medians, maxima
         self.rows: SampleRows | None = None
         self.total: int | None = None
         self.width: int | None = None
@@ -156,6 +181,12 @@ class Evaluation:
                                  "at NaN or infinity can never fail", option=name)
         if isinstance(req.y_true, str) and req.y_true == "-" and req.y_pred == "-":
             raise UsageError(f"{opt('y_true')} and {opt('y_pred')} cannot both be standard input")
+        dashes = [k for k, v in (("y_true", req.y_true), ("y_pred", req.y_pred),
+                                 ("sample_weight", req.sample_weight), *req.roles.items())
+                  if isinstance(v, str) and v == "-"]
+        if len(dashes) > 1:
+            raise UsageError(f"{opt(dashes[0])} and {opt(dashes[1])} cannot both be standard "
+                             "input", hint="give one of them as a file", option=dashes[1])
         if req.y_pred is None and not (req.true_cols and req.pred_cols):
             raise UsageError(
                 f"{opt('y_pred')} is missing",
@@ -186,9 +217,13 @@ class Evaluation:
                 comp.classes = [p.columns[i] for i in psel]
         self.total = t.nrows if t.nrows is not None else p.nrows
         self.width = None if psel is None else len(psel)
-        row_bytes = 8 * sum(_cells(src, sel) for src, sel in ((t, tsel), (p, psel), (w, wsel))
+        extra = self._open_roles(stack, t, ro)
+        row_bytes = 8 * sum(_cells(src, sel) for src, sel in ((t, tsel), (p, psel), (w, wsel),
+                                                             *((s, c) for _, s, c in extra))
                             if src is not None)
-        inputs.set_block_rows((t, p, w), budget.block_rows(self.budget, row_bytes))
+        self.row_bytes = row_bytes
+        inputs.set_block_rows((t, p, w, *(s for _, s, _ in extra)),
+                              budget.block_rows(self.budget, row_bytes))
         comp = self.computations[0]
         self.rows = SampleRows(elementwise=comp.elementwise, class_names=req.classes,
                                offset=comp.offset)
@@ -196,7 +231,24 @@ class Evaluation:
                         Input("sample_weight", w.name, w.location) if w is not None else None)
         self._names = tuple([] if sel is None else [src.columns[i] for i in sel]
                             for src, sel in ((t, tsel), (p, psel)))
-        return inputs.aligned_blocks(t, p, w, tsel, psel, wsel, same_file=same)
+        return inputs.aligned_blocks(t, p, w, tsel, psel, wsel, same_file=same, extra=extra)
+
+    def _open_roles(self, stack: contextlib.ExitStack, t: Any, ro: Any) -> list:
+        """The per-row further inputs, opened as the sample weights are: ``(role, source,
+        columns)``; a role given only by its columns is read from Y_TRUE's file."""
+        req = self.request
+        extra = []
+        for name in sorted(self.roles):
+            if self.roles[name] is not None:
+                continue  # a constant (read whole, or one number)
+            value = req.roles.get(name)
+            src = t if value is None else stack.enter_context(
+                inputs.open_input(value, name, ro, self.stdin))
+            extra.append((name, src, inputs.select(src, req.role_cols.get(name),
+                                                    f"{name}_cols")))
+            for comp in self.computations:
+                comp.role_inputs[name] = Input(name, src.name, src.location)
+        return extra
 
     # ----------------------------------------------------------------------------- run
     def run(self, on_block: OnBlock | None = None) -> Result:
@@ -214,10 +266,12 @@ class Evaluation:
 
                 builder = ReportBuilder(top=req.top, class_names=req.classes,
                                         offset=self.computations[0].offset)
-            for start, (yt, yp, w) in blocks:
+            if self.computations[0].spec.kind == "batch":
+                blocks = self._whole_batch(blocks)
+            for start, (yt, yp, w, roles) in blocks:
                 if start == 0:
                     self._check_index_columns(yt, yp)
-                first = self._feed(start, yt, yp, w)
+                first = self._feed(start, yt, yp, w, roles)
                 if start == 0 and req.classes is None and yt.dtype.kind in "US":
                     names = self.computations[0].classes  # string labels: shown by name
                     self.rows.class_names = names
@@ -245,16 +299,48 @@ class Evaluation:
             if cols is None:
                 diagnostics.index_column(block, names, role=role, source=inp.name)
 
-    def _feed(self, start: int, yt: np.ndarray, yp: np.ndarray, w: np.ndarray | None) -> BlockResult:
+    def _feed(self, start: int, yt: np.ndarray, yp: np.ndarray, w: np.ndarray | None,
+              roles: dict[str, np.ndarray]) -> BlockResult:
         weights = None if w is None else (w.reshape(-1) if w.ndim == 2 and w.shape[1] == 1
                                           else w)
         first, *others = self.computations
-        result = first.feed(yt, yp, weights, start=start, inputs=self._inputs)
+        result = first.feed(yt, yp, weights, start=start, inputs=self._inputs, roles=roles)
         for comp in others:
             if comp.layout is None and first.layout is not None and comp.class_axis is None:
                 comp.class_axis = first.layout.axis + 1  # compared on the same class axis
-            comp.feed(yt, yp, weights, start=start, inputs=self._inputs)
+            comp.feed(yt, yp, weights, start=start, inputs=self._inputs, roles=roles)
         return result
+
+    def _whole_batch(self, blocks: Iterator) -> Iterator:
+        """Kind ``batch`` (pairs across the batch): every row in one block, within the memory
+        budget (the rows, about three copies of them, and the pair loss's temporaries)."""
+        from lossctl.losses.embedding import PAIR_CHUNK
+
+        parts: list[tuple] = []
+        rows = 0
+        for _, part in blocks:
+            parts.append(part)
+            rows += part[1].shape[0]
+            need = 3 * rows * self.row_bytes + 16 * max(8 * PAIR_CHUNK, rows * self.row_bytes)
+            if need > budget.usable(self.budget):
+                spec = self.computations[0].spec
+                raise UsageError(
+                    f"{spec.name} compares every pair of rows, so it computes over all of them "
+                    f"at once: {rows}+ rows need about {need / 2**20:.0f} MB, more than "
+                    f"{opt('memory_limit', self.request.memory_limit)}",
+                    hint=f"raise {opt('memory_limit')} or give fewer rows (a batch)",
+                    option="memory_limit")
+        if not parts:
+            return
+
+        def cat(k: int) -> Any:
+            items = [p[k] for p in parts]
+            return None if items[0] is None else (
+                items[0] if len(items) == 1 else np.concatenate(items))
+
+        roles = {name: np.concatenate([p[3][name] for p in parts]) if len(parts) > 1
+                 else parts[0][3][name] for name in parts[0][3]}
+        yield 0, (cat(0), cat(1), cat(2), roles)
 
     def _result(self, kept: list[BlockResult], builder: Any) -> Result:
         comps = self.computations

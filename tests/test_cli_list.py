@@ -92,3 +92,12 @@ def test_prefixed_values_follow_the_framework(invoke, write_text):
     assert float(keras.stdout) != float(torch.stdout)
     assert float(keras.stdout) == pytest.approx(-0.5 * (math.log(1 - 1e-7) + math.log(0.4)),
                                                 rel=1e-7)
+
+
+def test_explain_lists_the_further_inputs_with_their_flags(invoke):
+    text = invoke("explain", "triplet_margin_loss")
+    assert text.exit_code == 0, text.stderr
+    assert "- --negative: The negative embeddings" in text.stdout
+    doc = json.loads(invoke("explain", "gaussian_nll", "-f", "json").stdout)
+    assert doc["inputs"]["--var"].endswith("(--var 0.5) (required)")
+    assert not any("\ue000" <= ch <= "\ue002" for ch in json.dumps(doc, ensure_ascii=False))  # no unrendered refs

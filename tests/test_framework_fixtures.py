@@ -41,6 +41,12 @@ CANONICAL_LOSSES = (
     "multilabel_soft_margin",
     # segmentation / overlap
     "dice", "tversky",
+    # sequences
+    "ctc",
+    # inputs by role (values_roles.json: var, input2, negative, linear_weight) and pair losses
+    "gaussian_nll", "hinge_embedding", "margin_ranking", "multilabel_margin", "cosine_embedding",
+    "triplet_margin", "triplet_margin_with_distance", "optax_triplet_margin",
+    "linear_cross_entropy", "circle", "ntxent",
 )
 
 # TensorFlow's low-level names, which the issue says "map too" (aliases taking logits): each must
@@ -160,11 +166,14 @@ def test_fixture_file_is_well_formed():
     assert DATA["generated_with"]["keras"] and DATA["generated_with"]["torch"]
     ids = [c["id"] for c in CASES]
     assert len(ids) == len(set(ids)), "duplicate case ids"
-    known = set(CANONICAL_LOSSES)
+    from lossctl.losses import registry
+
+    known = set(CANONICAL_LOSSES) | set(registry.names())
     for c in CASES:
-        assert c["framework"] in ("keras", "torch", "sklearn", "optax", "optax-formula"), c["id"]
-        assert c["convention"] in ("keras", "torch", "keras-jax", None), c["id"]
-        assert c["reduction"] in ("mean", "sum", "none", "mean_with_sample_weight", "batchmean"), c["id"]
+        assert c["framework"] in ("keras", "torch", "sklearn", "optax", "optax-formula",
+                                  "tf.nn"), c["id"]
+        assert c["convention"] in (*registry.CONVENTIONS, None), c["id"]
+        assert c["reduction"] in registry.REDUCTIONS, c["id"]
         assert c["dtype"] in ("float32", "float64"), c["id"]
         if c["canonical"] is None:
             assert c["loss"] in OPTAX_NAMES, c["id"]

@@ -204,8 +204,9 @@ def test_from_logits_equals_probabilities_of_softmax(case, convention, loss):
 def _mean_is_mean_of_per_sample(spec, convention: str) -> bool:
     """mean(per_sample) == value, except RMSE (sqrt of the mean square) and PyTorch kl_div (whose
     'mean' divides by N*C: use batchmean for the per-row mean)."""
-    if spec.finalize == "sqrt":
-        return False
+    if (spec.finalize == "sqrt" or spec.mean_divisor or spec.kind == "batch" or spec.aggregate
+            or spec.default_reduction != "mean"):  # tf.nn.l2_loss: a sum by default
+        return False  # (circle: the rows with a positive loss; ntxent: the positive pairs)
     return not (convention == "torch" and spec.torch_mean == "elements")
 
 
@@ -227,18 +228,26 @@ def loss_inputs(draw, spec, convention, *, min_rows=1, max_rows=25, extreme=Fals
         opts["from_logits"] = True
     if spec.overlap:  # one ratio per row (Keras's default axis=None pools the whole batch)
         opts["axis"] = 1
+    if spec.name in ("optax_cosine_similarity", "cosine_distance"):
+        opts["epsilon"] = 1e-300  # optax's default 0 gives 0/0 = NaN on a zero vector
 
-    if target == "values":
+    if target == "positive":  # deviances (scikit-learn): one column, y and p > 0
+        y = draw(hnp.arrays(np.float64, (n, 1), elements=st.floats(1e-3, big)))
+        p = draw(hnp.arrays(np.float64, (n, 1), elements=st.floats(1e-3, big)))
+    elif target == "labels":  # predicted labels: 0/1 indicator rows
+        y = draw(hnp.arrays(np.float64, (n, c), elements=st.sampled_from([0.0, 1.0])))
+        p = draw(hnp.arrays(np.float64, (n, c), elements=st.sampled_from([0.0, 1.0])))
+    elif target == "values":
         y = draw(hnp.arrays(np.float64, (n, c), elements=value))
         p = draw(hnp.arrays(np.float64, (n, c), elements=value))
-        if spec.name == "mean_squared_logarithmic_error":
+        if spec.name in ("mean_squared_logarithmic_error", "mean_squared_log_error",
+                         "root_mean_squared_log_error"):
             y, p = np.abs(y), np.abs(p)
+        if spec.aggregate == "reduction:Maximum":  # max_error: one output column
+            y, p = y[:, :1], p[:, :1]
     elif target == "counts":
         y = draw(hnp.arrays(np.float64, (n, c), elements=positive.map(math.floor)))
-        log_input = spec.options.get("log_input", False)
-        if spec.name == "poisson_nll" and not log_input:
-            p = draw(hnp.arrays(np.float64, (n, c), elements=positive))
-        elif spec.name == "poisson_nll":  # log-rates: exp(x) must exist, so x < log(max float)
+        if spec.options.get("log_input", False):  # log-rates: exp(x) must exist: x < 709
             p = np.minimum(draw(logits), 700.0)
         else:
             p = draw(hnp.arrays(np.float64, (n, c), elements=positive))
@@ -251,6 +260,25 @@ def loss_inputs(draw, spec, convention, *, min_rows=1, max_rows=25, extreme=Fals
     elif target == "signed":
         y = draw(hnp.arrays(np.float64, (n, c), elements=st.sampled_from([-1.0, 1.0])))
         p = draw(logits)
+    elif target == "embeddings":  # triplets: anchor, positive (and the negative role)
+        y = draw(hnp.arrays(np.float64, (n, c), elements=st.floats(-30, 30)))
+        p = draw(hnp.arrays(np.float64, (n, c), elements=st.floats(-30, 30)))
+    elif target == "pair_labels":  # pairs across the batch: labels and unit embeddings
+        n = max(n, 3)  # two labels in three rows: a positive pair
+        y = draw(hnp.arrays(np.int64, n, elements=st.integers(0, 1)))
+        e = draw(hnp.arrays(np.float64, (n, c), elements=st.floats(-30, 30)))
+        p = (e + 1e-3) / np.linalg.norm(e + 1e-3, axis=1, keepdims=True)
+    elif target == "padded_indices":  # class indices padded with -1
+        y = draw(hnp.arrays(np.int64, (n, c), elements=st.integers(-1, c - 1)))
+        p = draw(logits)
+    elif target == "sequences":  # CTC: label rows (no blank 0) and (N, T, C) frame scores
+        s = draw(st.integers(1, 3))
+        y = draw(hnp.arrays(np.int64, (n, s), elements=st.integers(1, c - 1)))
+        t = draw(st.integers(2 * s + 1, 2 * s + 4))  # enough frames for any repeats
+        p = draw(hnp.arrays(np.float64, (n, t, c), elements=LOGIT if extreme
+                            else st.floats(-30, 30)))
+        if convention == "torch":  # PyTorch takes log-probabilities
+            p = log_softmax(p)
     else:  # class targets: "index", "dense", "index_or_dense"
         labels = draw(hnp.arrays(np.int64, n, elements=st.integers(0, c - 1)))
         if target == "dense":
@@ -267,7 +295,20 @@ def loss_inputs(draw, spec, convention, *, min_rows=1, max_rows=25, extreme=Fals
             p = draw(prob_rows(n, c, min_value=lo))
         if spec.name == "kl_divergence" and convention == "torch":
             opts["log_input"] = True
+        if spec.prediction_kind({**spec.options, **opts}) == "log-probabilities":
             p = np.log(np.maximum(draw(prob_rows(n, c, min_value=1e-12)), 1e-300))
+    # further inputs by role (LossSpec.inputs), the required ones
+    if spec.target == "signed" and spec.kind == "samples":
+        y = y[:, :1]  # one label per pair (cosine_embedding)
+    for role in spec.extra_inputs:
+        if role in spec.optional_inputs:
+            continue
+        if role == "var":
+            opts[role] = draw(hnp.arrays(np.float64, p.shape, elements=positive))
+        elif role == "linear_weight":  # [C, D]: as many classes as hidden features here
+            opts[role] = draw(hnp.arrays(np.float64, (c, c), elements=st.floats(-3, 3)))
+        else:  # input2, negative: shaped like the predictions
+            opts[role] = draw(hnp.arrays(np.float64, p.shape, elements=st.floats(-30, 30)))
     return y, p, opts
 
 
@@ -282,12 +323,16 @@ SC_IDS = [f"{s.name}-{conv}" for s, conv in SPECS_CONVENTIONS]
 def test_mean_weights_and_permutation(spec, convention, data):
     y, p, opts = data.draw(loss_inputs(spec, convention))
     n = len(p)
+    assume(n >= 2 or not spec.higher_is_better)  # a D² score of one sample is NaN
     base = compute(spec.name, y, p, convention=convention, **opts)
     assume(np.all(np.isfinite(base.per_sample)))
+    assume(not (spec.higher_is_better and math.isnan(base.value)))  # D² of a constant y_true
     # mean(per_sample) == mean
     if _mean_is_mean_of_per_sample(spec, convention):
         assert base.value == pytest.approx(float(np.mean(base.per_sample)), rel=1e-9, abs=1e-12)
-    # weights of 1 change nothing
+    # weights of 1 change nothing (max_error takes no sample weights, as scikit-learn's)
+    if spec.aggregate == "reduction:Maximum":
+        return
     ones = compute(spec.name, y, p, convention=convention, sample_weight=np.ones(n), **opts)
     np.testing.assert_allclose(ones.per_sample, base.per_sample, rtol=1e-12, atol=0)
     assert ones.value == pytest.approx(base.value, rel=1e-12, abs=1e-300)
@@ -298,7 +343,10 @@ def test_mean_weights_and_permutation(spec, convention, data):
         assert cwr.value == pytest.approx(base.value, rel=1e-12, abs=1e-300)
     # permuting rows permutes per_sample and keeps the value
     perm = np.asarray(data.draw(st.permutations(range(n))), dtype=np.int64)
-    shuffled = compute(spec.name, y[perm], p[perm], convention=convention, **opts)
+    from lossctl.losses.spec import ROLES
+
+    popts = {k: v[perm] if k in ROLES and ROLES[k].per_row else v for k, v in opts.items()}
+    shuffled = compute(spec.name, y[perm], p[perm], convention=convention, **popts)
     np.testing.assert_array_equal(shuffled.per_sample, base.per_sample[perm])
     assert shuffled.value == pytest.approx(base.value, rel=1e-12, abs=1e-12)  # summation order
 

@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 import typer
 
-from lossctl.cli.app import app
+from lossctl.cli.root import app
 from lossctl.cli.boundary import current_env, lossctl_command
 from lossctl.cli.flags import renderer
 from lossctl.cli.options import (
@@ -122,7 +122,8 @@ def list_(
         from lossctl import render
 
         table = [
-            [d["name"], d["task"], registry.TARGET_SHORT[s.target], s.prediction,
+            [d["name"], d["task"],
+             *(s.role_names() if s.inputs else (registry.TARGET_SHORT[s.target], s.prediction)),
              "; ".join(f"{fw}: {' '.join(v)}" for fw, v in d["aliases"].items()),
              " ".join(list(d["options"]) + d["features"])]
             for s, d in zip(specs, rows)

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from lossctl.cli.app import app
+from lossctl.cli.root import app
 from lossctl.cli.boundary import current_env, lossctl_command
 from lossctl.cli.flags import renderer
 from lossctl.cli.options import (
@@ -32,6 +32,7 @@ from lossctl.cli.options import (
     classes_list,
     examples,
     loss_option_parameters,
+    role_option_parameters,
     with_parameters,
 )
 from lossctl.cli.progress import Progress
@@ -100,7 +101,7 @@ def compute(
     weight_cols: Annotated[str | None, _opt("--weight-cols", "Column of the --sample-weight source (default: its only column).", "SPEC")] = None,
     class_weight: Annotated[str | None, _opt("--class-weight", "Class weights w0,w1,... or a SOURCE holding them (Keras: per-row weights w[y]; PyTorch: the loss's weight argument).", "W")] = None,
     reduction: Annotated[Reduction | None, typer.Option("--reduction", "-r", case_sensitive=False, show_default=False, help="mean (default: Keras sum(w*l)/N, PyTorch per its rules), sum, none (one value per sample), mean_with_sample_weight (sum(w*l)/sum(w)), batchmean (sum/N).")] = None,
-    convention: Annotated[Convention | None, typer.Option("--convention", "-c", case_sensitive=False, show_default=False, help="Whose numbers: keras (default) or torch. PyTorch names (mse_loss, CrossEntropyLoss, ...) select torch.")] = None,
+    convention: Annotated[Convention | None, typer.Option("--convention", "-c", case_sensitive=False, show_default=False, help="Whose numbers: keras (default: Keras 3 on TensorFlow), torch, keras-jax (Keras on its JAX/NumPy/PyTorch backends) or sklearn. A framework's names (mse_loss, CrossEntropyLoss, log_loss, ...) and prefixes (torch.mse, sklearn.mse) select its convention.")] = None,
     dtype: Annotated[FloatDtype, typer.Option("--dtype", case_sensitive=False, help="Compute in float64, or float32 to reproduce Keras's float32 rounding (e.g. BCE(y=0, p=1) = 15.942385).")] = FloatDtype("float64"),
     elementwise: Annotated[bool | None, typer.Option("--elementwise/--no-elementwise", show_default=False, help="Output the values before the class axis is reduced, shape [N, C] (as tf.nn.sigmoid_cross_entropy_with_logits and PyTorch reduction='none').")] = None,
     classes: Annotated[str | None, typer.Option("--classes", metavar="A,B,C", callback=classes_list, show_default=False, help="Class names in the order of the prediction columns, for string labels (default: the prediction file's header when the labels are strings).")] = None,
@@ -133,13 +134,15 @@ def compute(
 
     env = current_env(ctx)
     registry.lookup(loss)  # an unknown name is reported before anything else
-    if "-" in (y_true, y_pred) and env.stdin_isatty:
+    role_sources = [v for k, v in loss_options.items() if k in registry.roles() and v is not None]
+    if "-" in (y_true, y_pred, sample_weight, *role_sources) and env.stdin_isatty:
         raise env.stdin_tty_error("compute")
     fmt_name = fmt.value if fmt is not None else None
     out_fmt = resolve_format(fmt_name, output, stdout_isatty=env.stdout_isatty, plain="csv")
     value_only = fmt_name is None and output is None and not env.stdout_isatty
     cw = _class_weight(class_weight)
-    check_output(output, [s for s in (y_true, y_pred, sample_weight, cw) if isinstance(s, str)],
+    check_output(output, [s for s in (y_true, y_pred, sample_weight, cw, *role_sources)
+                          if isinstance(s, str)],
                  stdin=env.stdin)
     req = request(
         loss, y_true, y_pred, sample_weight=sample_weight, true_cols=true_cols,
@@ -172,5 +175,6 @@ def compute(
     result.gate()
 
 
-with_parameters(compute.__wrapped__, loss_option_parameters(), after="class_weight")
+with_parameters(compute.__wrapped__, loss_option_parameters() + role_option_parameters(),
+                after="class_weight")
 compute.__signature__ = compute.__wrapped__.__signature__

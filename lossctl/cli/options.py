@@ -23,7 +23,7 @@ __all__ = [
     "ColsOpt", "Convention", "DelimiterOpt", "FloatDtype", "Format", "FormatOpt", "HeaderOpt",
     "InputArg", "InputHeaderOpt", "MemoryOpt", "NoColorOpt", "NoWarnOpt", "OutputOpt",
     "PrecisionOpt", "QuietOpt", "Reduction", "StrictOpt", "Task", "choices", "classes_list",
-    "examples", "loss_option_parameters", "with_parameters",
+    "examples", "loss_option_parameters", "role_option_parameters", "with_parameters",
 ]
 
 
@@ -127,6 +127,40 @@ def loss_option_parameters() -> list[inspect.Parameter]:
             annotation = Annotated[(str if o.per_class else o.type) | None, info]
         params.append(inspect.Parameter(o.name, inspect.Parameter.KEYWORD_ONLY, default=None,
                                         annotation=annotation))
+    return params
+
+
+def role_option_parameters() -> list[inspect.Parameter]:
+    """Two keyword parameters per further input of the registry's losses (``LossSpec.inputs``):
+    ``--NAME SOURCE`` and ``--NAME-cols SPEC``, default None; the help says which losses take
+    it."""
+    from lossctl.losses.registry import roles
+    from lossctl.losses.spec import ROLES
+
+    params = []
+    for name, users in roles().items():
+        role = ROLES[name]
+        flag = "--" + name.replace("_", "-")
+        how = ("a file, file.npz:key or - (read whole)" if not role.per_row else
+               "a file, file.npz:key or - (one row per sample)")
+        if role.scalar:
+            how += ", or one number"
+        if not role.per_row:
+            how += ", or inline rows 1,0;0,1"
+        from lossctl.cli.flags import renderer
+        from lossctl.errors import render_options
+
+        text = render_options(f"{role.help}: {how}. For {', '.join(users)}.", renderer("compute"))
+        params.append(inspect.Parameter(
+            name, inspect.Parameter.KEYWORD_ONLY, default=None,
+            annotation=Annotated[str | None, _opt(flag, help=text, metavar=role.metavar)]))
+        if role.per_row:
+            params.append(inspect.Parameter(
+                f"{name}_cols", inspect.Parameter.KEYWORD_ONLY, default=None,
+                annotation=Annotated[str | None, _opt(
+                    f"{flag}-cols", metavar="SPEC",
+                    help=f"Columns of the {flag} source; without {flag}, the columns of "
+                    "Y_TRUE's file that hold it.")]))
     return params
 
 

@@ -5,7 +5,16 @@
 - :mod:`lossctl.losses.categorical`: categorical/sparse/PyTorch cross-entropy, NLL, Brier...
 - :mod:`lossctl.losses.divergence`: KL divergence, cosine similarity.
 - :mod:`lossctl.losses.margin`: hinge family, multi-margin, soft margin.
-- :mod:`lossctl.losses.segmentation`: Dice, Tversky.
+- :mod:`lossctl.losses.segmentation`: Dice, Tversky, optax's Dice losses.
+- :mod:`lossctl.losses.embedding`: Gaussian NLL, cosine embedding, triplet, Circle, NT-Xent
+  (inputs by role);
+- :mod:`lossctl.losses.ctc`: connectionist temporal classification;
+- :mod:`lossctl.losses.fenchel`: sparsemax, perceptron and optax's hinge losses;
+- :mod:`lossctl.losses.ranking`: optax's ranking softmax loss;
+- :mod:`lossctl.losses.deviance`: scikit-learn's regression metrics (deviances, log errors,
+  median and max error, D² scores);
+- :mod:`lossctl.losses.scores`: scikit-learn's classification metrics (log loss, hinge, 0-1,
+  Hamming, ranking, D² scores).
 - :mod:`lossctl.losses.reduction`: running-sum reductions.
 - :mod:`lossctl.losses.registry`: names, aliases, options and explain text for every loss
   (:mod:`lossctl.losses.spec` defines an entry, :mod:`lossctl.losses.catalog` holds them).
@@ -17,7 +26,8 @@ this package costs nothing.
 """
 from __future__ import annotations
 
-_FAMILIES = ("regression", "binary", "categorical", "divergence", "margin", "segmentation")
+_FAMILIES = ("regression", "binary", "categorical", "divergence", "margin", "segmentation",
+             "embedding", "ctc", "fenchel", "ranking", "deviance", "scores")
 
 
 def __getattr__(name: str):

@@ -40,12 +40,18 @@ _DATA: dict[tuple[str, str], tuple[str, list[str]]] = {
     ("signed", "scores"): ("y,s", ["1,0.8", "-1,-1.5", "1,-0.2", "-1,0.3"]),
     ("values", "values"): ("y,p", ["3.0,2.5", "-0.5,0.0", "2.0,2.1", "7.0,7.8"]),
     ("counts", "rates"): ("y,p", ["2,1.5", "0,0.4", "5,4.2", "1,1.0"]),
+    ("positive", "values"): ("y,p", ["2.0,1.5", "0.5,0.8", "5.0,4.2", "1.0,1.0"]),
+    ("index_or_dense", "scores"): ("y,s0,s1,s2", ["1,0.2,2.1,-1.0", "2,1.5,0.3,0.9",
+                                                  "0,2.0,-0.5,0.1"]),
+    ("labels", "labels"): ("y,p", ["1,1", "2,0", "0,0", "2,2"]),
 }
 #: Multi-column data where the single-column form above does not fit the loss.
 _WIDE = {
     ("binary", "probabilities"): ("y0,y1,y2,p0,p1,p2", ["1,0,1,0.9,0.2,0.7", "0,1,0,0.3,0.6,0.1",
                                                         "1,1,0,0.8,0.7,0.4"]),
     ("binary", "logits"): ("y0,y1,y2,z0,z1,z2", ["1,0,1,2.2,-1.1,0.9", "0,1,0,-0.8,0.5,-2.0",
+                                                 "1,1,0,1.4,0.7,-0.3"]),
+    ("binary", "scores"): ("y0,y1,y2,s0,s1,s2", ["1,0,1,2.2,-1.1,0.9", "0,1,0,-0.8,0.5,-2.0",
                                                  "1,1,0,1.4,0.7,-0.3"]),
     ("values", "values"): ("y0,y1,y2,p0,p1,p2", ["1.0,0.5,-0.2,0.9,0.6,-0.1",
                                                  "0.3,-1.2,0.8,0.1,-1.0,0.7",
@@ -170,15 +176,17 @@ def page(info: Mapping[str, Any]) -> str:
         lines += [_fill(f"`{a['name']}` is the {a['framework']} name"
                         + (f"; it implies {implied}." if implied else ".")), ""]
     lines += ["## Formula", "", "    " + info["formula"], ""]
+    more = [_fill(f"{flag}: {text}", "- ") for flag, text in info.get("inputs", {}).items()
+            if flag not in ("Y_TRUE", "Y_PRED")]  # the further inputs by role
     lines += ["## Inputs", "",
               _fill(f"y_true: {info['y_true']}", "- "),
-              _fill(f"y_pred: {info['y_pred']}", "- "),
+              _fill(f"y_pred: {info['y_pred']}", "- "), *more,
               _fill(f"returns: {info['returns']}", "- "), ""]
     red = info["reduction"]
     lines += ["## Reduction (mean)", "",
               _fill(f"per sample: {red['per_sample']}", "- "),
-              _fill(f"keras: {red['keras']}", "- "),
-              _fill(f"torch: {red['torch']}", "- "), ""]
+              *(_fill(f"{c}: {red[c]}", "- ") for c in ("keras", "torch", "sklearn")
+                if c in red and c in info.get("conventions", (c,))), ""]
     if info["differences"]:
         lines += ["## Where the frameworks differ", "", _fill(info["differences"]), ""]
     lines += ["## When to use it", "", _fill(info["when"]), ""]

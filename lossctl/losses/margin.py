@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from lossctl.errors import UsageError, opt
+from lossctl.errors import DataError, UsageError, opt
 from lossctl.losses._numerics import check_convention, log_sigmoid, prepare, softplus
 
 __all__ = [
     "categorical_hinge",
     "hinge",
+    "hinge_embedding",
     "hinge_labels_are_binary",
+    "margin_ranking",
     "multi_margin",
+    "multilabel_margin",
     "multilabel_soft_margin",
     "soft_margin",
     "squared_hinge",
@@ -276,3 +279,121 @@ def multilabel_soft_margin(
     if w is not None:
         loss = loss * w
     return np.sum(loss, axis=-1) / f(y_pred.shape[-1])
+
+
+def hinge_embedding(y_true, y_pred, *, convention: str = "torch", margin: float = 1.0
+                    ) -> np.ndarray:
+    """PyTorch's hinge embedding loss: distances scored against +-1 labels.
+
+    Formula: ``x`` where ``y = 1``; ``max(0, margin - x)`` where ``y = -1``.
+
+    Args:
+        y_true: labels, (N, C): 1 (similar pair) or -1 (dissimilar).
+        y_pred: distances (PyTorch's ``input``), (N, C) float.
+        margin: default 1.
+
+    Returns:
+        (N, C) ELEMENTWISE values, in y_pred's dtype.
+
+    Conventions:
+        PyTorch ``hinge_embedding_loss``/``HingeEmbeddingLoss`` (ATen: ``where(y != 1,
+        max(0, margin - x), 0) + where(y != -1, x, 0)``): a label that is neither 1 nor -1 (a 0)
+        gets BOTH terms, silently. ``'mean'`` averages over every element. Not Keras's
+        ``hinge`` (a classification margin ``max(1 - y s, 0)``).
+    """
+    y_true, x, f = prepare(y_true, y_pred, convention)
+    hinge = np.maximum(f(margin) - x, f(0.0))
+    return np.where(y_true != 1, hinge, f(0.0)) + np.where(y_true != -1, x, f(0.0))
+
+
+def margin_ranking(y_true, y_pred, *, convention: str = "torch", input2=None,
+                   margin: float = 0.0) -> np.ndarray:
+    """PyTorch's margin ranking loss: should input1 rank above input2 (y = 1) or below (-1)?
+
+    Formula: ``max(0, -y * (input1 - input2) + margin)``.
+
+    Args:
+        y_true: labels, (N, C): 1 or -1.
+        y_pred: input1, (N, C) float.
+        input2: (N, C) float, the same shape as input1.
+        margin: default 0.
+
+    Returns:
+        (N, C) ELEMENTWISE values, in y_pred's dtype.
+
+    Conventions:
+        PyTorch ``margin_ranking_loss``/``MarginRankingLoss``: the three inputs must have the
+        same number of dimensions; labels are not checked (a 0 gives ``max(0, margin)``).
+        ``'mean'`` averages over every element.
+    """
+    y_true, x1, f = prepare(y_true, y_pred, convention)
+    x2 = np.asarray(input2, dtype=x1.dtype)
+    if x2.shape != x1.shape:
+        raise DataError(f"{opt('input2')} has shape {x2.shape} but {opt('y_pred')} has "
+                        f"{x1.shape}", hint="both inputs hold one value per label",
+                        option="input2")
+    return np.maximum(-y_true * (x1 - x2) + f(margin), f(0.0))
+
+
+def multilabel_margin(y_true, y_pred, *, convention: str = "torch") -> np.ndarray:
+    """PyTorch's multi-label margin loss: each listed class should score 1 above every other.
+
+    Formula: for a sample with scores x (C classes) and target classes Y (the leading entries
+    of its target row, up to the first -1):
+    ``sum_{j in Y} sum_{i not in Y} max(0, 1 - (x[j] - x[i])) / C``.
+
+    Args:
+        y_true: (N, C) integer class indices padded with -1 (``[3, 0, -1, 1]`` means classes 3
+            and 0: the entries after the first -1 are not read).
+        y_pred: scores, (N, C) float.
+        convention: "torch" (only PyTorch has this loss).
+
+    Returns:
+        (N,) PER-SAMPLE values, in y_pred's dtype.
+
+    Conventions:
+        PyTorch ``multilabel_margin_loss``/``MultiLabelMarginLoss`` (ATen's loop): a class
+        listed twice counts twice in the sum; the sum is divided by C; ``'mean'`` averages over
+        N. A target outside [-1, C) is an error. Not ``multilabel_soft_margin`` (0/1 targets).
+    """
+    check_convention(convention)
+    x = np.asarray(y_pred)
+    if not np.issubdtype(x.dtype, np.floating):
+        x = x.astype(np.float64)
+    x = x.reshape(x.shape[0], -1) if x.ndim != 2 else x
+    f = x.dtype.type
+    t = np.asarray(y_true)
+    t = t.reshape(t.shape[0], -1) if t.ndim != 2 else t
+    n, c = x.shape
+    if t.shape != (n, c):
+        raise DataError(f"{opt('y_true')} has shape {t.shape} but {opt('y_pred')} has {x.shape}",
+                        hint="give one row of C class indices per sample, padded with -1")
+    if t.dtype.kind == "f":
+        bad = ~np.isfinite(t) | (t != np.round(t))
+        if bad.any():
+            r = int(np.argmax(bad.any(axis=1)))
+            raise DataError(f"target {t[r][bad[r]][0]!r} in row {r} is not a class index",
+                            hint="targets are class indices padded with -1")
+    t = t.astype(np.int64)
+    out = (t < -1) | (t >= c)
+    if out.any():
+        r = int(np.argmax(out.any(axis=1)))
+        raise DataError(f"target {int(t[r][out[r]][0])} in row {r} is outside [-1, {c}): "
+                        "PyTorch's 'out of range' error", hint=f"class indices are 0..{c - 1}, "
+                        "-1 ends the list")
+    listed = np.cumprod(t >= 0, axis=1).astype(bool)  # the entries before the first -1
+    rows = np.arange(n)
+    is_target = np.zeros((n, c), dtype=bool)
+    for j in range(c):
+        sel = listed[:, j]
+        is_target[rows[sel], t[sel, j]] = True
+    total = np.zeros(n, dtype=x.dtype)
+    for j in range(c):
+        sel = listed[:, j]
+        if not sel.any():
+            break
+        xt = x[rows, np.where(sel, t[:, j], 0)][:, None]
+        z = f(1.0) - xt + x
+        z = np.where((z > 0) & ~is_target & sel[:, None], z, f(0.0))
+        total = total + z.sum(axis=1)
+    return total / f(c)

@@ -29,6 +29,7 @@ from lossctl.losses.spec import (
     PREFIX_CONVENTIONS,
     PREFIXES,
     REDUCTIONS,
+    ROLES,
     TARGET_SHORT,
     TARGETS,
     TASKS,
@@ -62,6 +63,8 @@ __all__ = [
     "options_for",
     "reduction_rules",
     "resolve_options",
+    "role_users",
+    "roles",
 ]
 
 
@@ -161,6 +164,20 @@ def _prefixed(name: str) -> tuple[LossSpec, Alias | None] | None:
     return spec, Alias(name.strip(), fw, MappingProxyType(defaults))
 
 
+def roles() -> dict[str, list[str]]:
+    """Every further input (a role beyond Y_TRUE and Y_PRED) and the losses that take it."""
+    out: dict[str, list[str]] = {}
+    for spec in SPECS:
+        for r in spec.extra_inputs:
+            out.setdefault(r, []).append(spec.name)
+    return out
+
+
+def role_users(name: str) -> list[str]:
+    """The losses that take the further input ``name``."""
+    return roles().get(name, [])
+
+
 def get(name: str) -> LossSpec:
     """The spec for any name or alias."""
     return lookup(name)[0]
@@ -232,6 +249,10 @@ def reduction_rules(spec: LossSpec) -> dict[str, str]:
     if spec.finalize == "sqrt":
         rules["keras"] = "sqrt(sum(w*l) / N) where l is the per-sample mean squared error"
         rules["torch"] = rules["keras"]
+    if "sklearn" in spec.conventions:
+        rules["sklearn"] = ("scikit-learn's own aggregate of the per-sample values (per output "
+                            "column, then averaged)" if spec.aggregate else
+                            "sum(w*l) / sum(w) (np.average); no rows -> nan")
     return rules
 
 
@@ -252,8 +273,9 @@ def describe(spec: LossSpec, flag: FlagRenderer | None = None) -> dict[str, Any]
         "family": spec.family,
         "task": spec.task,
         "aliases": {k: v for k, v in aliases.items() if v},
-        "y_true": r(TARGETS[spec.target]),
-        "y_pred": r(PREDICTIONS[spec.prediction]),
+        "y_true": _named(spec, 0, r(TARGETS[spec.target])),
+        "y_pred": _named(spec, 1, r(PREDICTIONS[spec.prediction])),
+        "inputs": _inputs(spec, r),
         "returns": "elementwise [N, C], reduced to one value per row" if spec.kind == "elementwise"
         else "one value per row [N]",
         "options": {r(opt(k)): v for k, v in spec.options.items()},
@@ -300,7 +322,27 @@ def _framework_row(fw: str, spec: LossSpec, own: list[Alias], implies: dict[str,
             "target": spec.target, "prediction": spec.prediction, "implies": implies}
 
 
+def _named(spec: LossSpec, k: int, text: str) -> str:
+    """Y_TRUE's or Y_PRED's description, after the loss's name for it ("anchor: ...")."""
+    if not spec.inputs:
+        return text
+    return f"{spec.inputs[k]}: {render_options(ROLES[spec.inputs[k]].help)}"
+
+
+def _inputs(spec: LossSpec, r: Any) -> dict[str, str]:
+    """Every input by role: Y_TRUE, Y_PRED (by the loss's names for them) and the further
+    ones, with what each must hold (option references rendered by ``r``)."""
+    true, pred = spec.role_names()
+    out = {"Y_TRUE": true, "Y_PRED": pred}
+    for name in spec.extra_inputs:
+        req = "optional" if name in spec.optional_inputs else "required"
+        out[r(opt(name))] = r(f"{ROLES[name].help} ({req})")
+    return out
+
+
 def _example(spec: LossSpec) -> str:
+    if spec.inline_example:
+        return spec.inline_example
     from lossctl.losses import explain  # (only describe() needs it: not on compute's path)
 
     return explain.example(spec)

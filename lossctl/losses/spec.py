@@ -51,8 +51,10 @@ FRAMEWORKS = ("keras", "tf.nn", "torch", "optax", "sklearn")
 
 #: Whose numbers: the conventions a computation can follow. ``keras`` is Keras 3 on its default
 #: TensorFlow backend; ``keras-jax`` is Keras 3 on its JAX, NumPy or PyTorch backend, which give
-#: other numbers for a few losses (``explain`` says which); ``torch`` is PyTorch.
-CONVENTIONS = ("keras", "torch", "keras-jax")
+#: other numbers for a few losses (``explain`` says which); ``torch`` is PyTorch; ``sklearn`` is
+#: scikit-learn's metrics (probabilities clipped at the dtype's epsilon, sample weights as
+#: ``np.average``: ``sum(w*l) / sum(w)``, multi-output values averaged over the output columns).
+CONVENTIONS = ("keras", "torch", "keras-jax", "sklearn")
 
 #: How per-sample values become one number (see :mod:`lossctl.losses.reduction`).
 REDUCTIONS = ("mean", "sum", "none", "mean_with_sample_weight", "batchmean")
@@ -61,7 +63,8 @@ REDUCTIONS = ("mean", "sum", "none", "mean_with_sample_weight", "batchmean")
 DTYPES = ("float64", "float32")
 
 #: Tasks, for ``lossctl list --task``.
-TASKS = ("regression", "binary", "multi-class", "multi-label", "segmentation", "similarity")
+TASKS = ("regression", "binary", "multi-class", "multi-label", "segmentation", "similarity",
+         "sequence")
 
 #: Engine-level features a loss may accept (refused for the others).
 FEATURES = ("class_weight", "ignore_class", "offset", "elementwise")
@@ -75,6 +78,13 @@ TARGETS = {
     "index_or_dense": "class indices (one column) or probability rows",
     "signed": "+-1 labels (0/1 are converted to -1/+1), same shape as y_pred",
     "counts": "non-negative counts or rates, same shape as y_pred",
+    "labels": "class labels (one column) or 0/1 indicator rows (multi-label), same shape as "
+    "y_pred",
+    "positive": "positive values (a deviance's domain), same shape as y_pred",
+    "sequences": "integer label sequences [N, S], right-padded (the lengths say where)",
+    "pair_labels": "integer labels, one per row: equal labels make positive pairs",
+    "padded_indices": "class indices per row, padded with -1, [N, C]",
+    "embeddings": "embeddings [N, D] (the anchors)",
 }
 
 #: Short forms of TARGETS for narrow tables.
@@ -86,6 +96,12 @@ TARGET_SHORT = {
     "index_or_dense": "index or probs",
     "signed": "+-1",
     "counts": "counts",
+    "labels": "labels",
+    "positive": "positive values",
+    "sequences": "label sequences",
+    "pair_labels": "pair labels",
+    "padded_indices": "indices, -1 pad",
+    "embeddings": "anchor",
 }
 
 #: What y_pred must look like.
@@ -96,6 +112,12 @@ PREDICTIONS = {
     "log-probabilities": "log-probabilities (log_softmax output)",
     "scores": "real-valued scores (decision function)",
     "rates": f"predicted rates (log-rates with {opt('log_input', True)})",
+    "labels": "predicted class labels (one column) or 0/1 indicator rows (multi-label)",
+    "frame-scores": "per-frame class scores [N, T, C], batch-first: log-probabilities "
+    "(PyTorch, used as they are) or logits (Keras, tf.nn, optax: log_softmax applied)",
+    "embeddings": "embeddings [N, D]",
+    "distances": "distances (or scores) of pairs",
+    "hidden": "hidden states [N, D], projected to logits by the linear layer",
 }
 
 
@@ -111,6 +133,7 @@ DOMAINS = {
     "{1,2}": "be 1 or 2",
     "axes": "be none or axis numbers such as 1,2",
     "l2|cosine": "be l2 or cosine",
+    "tweedie": "be 0 or below, or 1 or above (no Tweedie distribution has a power in (0, 1))",
 }
 
 
@@ -149,7 +172,8 @@ OPTIONS: Mapping[str, Option] = MappingProxyType(
             Option("beta", float, "Smooth-L1 threshold (default 1) / Tversky weight of false "
                    "positives (default 0.5).", "B", ">=0"),
             Option("log_input", bool, "poisson_nll: Y_PRED holds log-rates (PyTorch default). "
-                   "kl_divergence: Y_PRED holds log-probabilities (implied by kl_div/KLDivLoss)."),
+                   "kl_divergence: Y_PRED holds log-probabilities (implied by kl_div/KLDivLoss; "
+                   "the default of the optax KL divergences)."),
             Option("full", bool, "poisson_nll: add the Stirling term / gaussian_nll: add "
                    "0.5 log(2 pi) (PyTorch full=True)."),
             Option("quantile", float, "Pinball quantile in (0, 1) (default 0.5).", "Q", "(0,1)"),
@@ -161,7 +185,12 @@ OPTIONS: Mapping[str, Option] = MappingProxyType(
                    "apply_class_balancing)."),
             Option("q", float, "Generalized cross-entropy exponent in (0, 1) (default 0.5).",
                    "Q", "(0,1)"),
-            Option("epsilon", float, "Poly-1 coefficient (default 2).", "E"),
+            Option("epsilon", float, "Poly-1 coefficient (default 2) / optax cosine_similarity "
+                   "and cosine_distance: the lower clip of each squared norm (default 0).", "E"),
+            Option("smooth", float, "optax dice losses: added to the numerator and the "
+                   "denominator of each ratio (default 1).", "S", ">=0"),
+            Option("ignore_background", bool, "optax dice_loss / generalized Dice: leave class "
+                   "0 (the background) out of the mean over classes."),
             Option("log_target", bool, "kl_divergence (PyTorch): Y_TRUE holds log-probabilities."),
             Option("p", float, "multi_margin exponent, 1 or 2 (default 1) / triplet_margin: "
                    "the degree of the distance's norm (default 2).", "P", "{1,2}"),
@@ -180,10 +209,21 @@ OPTIONS: Mapping[str, Option] = MappingProxyType(
                    "similarities (default 0.07).", "T", ">0"),
             Option("remove_diagonal", bool, "circle: leave each sample out of its own "
                    "positives (Keras remove_diagonal, default on)."),
+            Option("blank", int, "CTC: the blank class (default 0; tf.nn also counts from the "
+                   "end, -1 for the last).", "K"),
+            Option("zero_infinity", bool, "CTC (PyTorch): an infinite loss (a sequence too "
+                   "short for its target) counts 0."),
+            Option("log_epsilon", float, "CTC (optax): the number optax writes for log(0) "
+                   "(optax's names: -1e5); it runs optax's recursion.", "E"),
             Option("axis", str, "Dice/Tversky: the axes each overlap is summed over, as Keras's "
                    "axis: none (Keras's default: one ratio over the whole batch) or axis numbers "
                    "such as 1 (each row of a 2-D input) or 1,2 (each image's classes of "
                    "[N, H, W, C] maps); 0 is the batch axis.", "AXES", "axes"),
+            Option("power", float, "Tweedie power (scikit-learn mean_tweedie_deviance, "
+                   "d2_tweedie_score; default 0): 0 normal (squared error), 1 Poisson, 2 gamma, "
+                   "3 inverse Gaussian; none lies in (0, 1).", "P", "tweedie"),
+            Option("normalize", bool, "scikit-learn's normalize (zero_one_loss, log_loss): on "
+                   "(default), the (weighted) mean; off, the (weighted) sum, as reduction sum."),
         )
     }
 )
@@ -226,16 +266,31 @@ ROLES: Mapping[str, Role] = MappingProxyType(
             Role("positive", "the positive embeddings (same class as the anchor), [N, D]"),
             Role("labels", "integer class labels, [N]; equal labels make positive pairs"),
             Role("embeddings", "the embeddings, [N, D]"),
+            Role("relevance", "relevance labels of the items of each list (query), [N, L]"),
+            Role("scores", "the items' scores (logits), [N, L]"),
             Role("hidden", "hidden states, [N, D], before the linear layer"),
+            Role("targets", "label sequences, [N, S] right-padded integer labels"),
+            Role("log_probs", "per-frame scores, [N, T, C] batch-first: log-probabilities "
+                 "(PyTorch) or logits (Keras, tf.nn, optax)"),
             # further inputs
             Role("var", "Variances of the Gaussian: one per element of Y_PRED, one per row "
-                 "(homoscedastic) or one number (--var 0.5)", scalar=True),
+                 f"(homoscedastic) or one number ({opt('var', 0.5)})", scalar=True),
             Role("input2", "The second inputs, the same shape as Y_PRED (input1)"),
             Role("negative", "The negative embeddings, [N, D], the same shape as Y_TRUE "
                  "(anchor)"),
+            Role("where", "ranking_softmax_loss: 1 for the items of each list that take part, "
+                 "0 for those left out (optax's where), the same shape as Y_PRED",
+                 integer=True),
+            Role("item_weights", "ranking_softmax_loss: a weight per item multiplying its "
+                 "relevance label (optax's weights), the same shape as Y_PRED"),
             Role("linear_weight", "The linear layer's weight, [C, D] (one row per class), "
                  "read whole", per_row=False),
             Role("linear_bias", "The linear layer's bias, [C], read whole", per_row=False),
+            Role("input_lengths", "CTC: the frames of each sequence, [N] (default: all T), or "
+                 "one number for every sequence", integer=True, scalar=True, metavar="LENGTHS"),
+            Role("target_lengths", "CTC: the labels of each sequence, [N] (default: all S; "
+                 "Keras: the non-zero labels), or one number for every sequence",
+                 integer=True, scalar=True, metavar="LENGTHS"),
         )
     }
 )
@@ -290,6 +345,7 @@ def check_option(name: str, value: Any, domain: str | None = None, *,
         "[0,1]": 0 <= number <= 1,
         "(0,1)": 0 < number < 1,
         "{1,2}": number in (1, 2),
+        "tweedie": number <= 0 or number >= 1,
     }[dom]
     if not ok:
         raise UsageError(f"{opt(name)} must {DOMAINS[dom]} (got {value!r})", option=name)
@@ -409,6 +465,12 @@ class LossSpec:
     #: extra reasons ``compare`` gives: "always", and "weighted" (with sample weights)
     compare_notes: Mapping[str, str] = field(default_factory=dict)
     divergences: str = ""  # where the frameworks disagree, shown by `explain`
+    #: why a per-sample value of this loss can be infinite, for the warning that counts them
+    #: (default: predictions beyond float64, or the log of a probability of exactly 0)
+    nonfinite_cause: str = ""
+    #: the reduction when none is given: "sum" for a loss that is one number per tensor in
+    #: its framework (tf.nn.l2_loss)
+    default_reduction: str = "mean"
     #: an overlap ratio (Dice, Tversky): summed over the ``axis`` option, not per row
     overlap: bool = False
     #: the inputs by role (keys of :data:`ROLES`): the names of Y_TRUE and Y_PRED, then the
@@ -423,6 +485,19 @@ class LossSpec:
     #: the divisor of ``mean`` whatever the convention: "counts" (the per-row counts the
     #: function returns, such as ntxent's positive pairs)
     mean_divisor: str | None = None
+    #: a score where higher is better (scikit-learn's d2_*): ``fail_below`` is its gate
+    higher_is_better: bool = False
+    #: "module:Class" in lossctl.losses: how scikit-learn reduces the values when it is not a
+    #: weighted mean of them (roots or medians per output column, maxima, D² ratios to a null
+    #: model; see :mod:`lossctl.losses.reduction`). Used under the sklearn convention, and
+    #: under any convention for the losses only scikit-learn defines.
+    aggregate: str | None = None
+    #: ("each": ``mean`` divides each row's value by its count, the function's third result,
+    #: then averages over the rows: PyTorch CTC's target lengths; a function returns counts
+    #: only under the conventions that divide so)
+    #: the self-contained example ``explain`` prints (``printf ... | lossctl compute ...``),
+    #: for a loss whose inputs the generic one cannot make (further inputs by role)
+    inline_example: str = ""
 
     @property
     def extra_inputs(self) -> tuple[str, ...]:

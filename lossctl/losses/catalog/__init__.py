@@ -7,17 +7,29 @@ from __future__ import annotations
 
 from lossctl.losses.catalog import (
     classification,
+    ctc,
+    deviance,
     divergence,
+    embedding,
+    fenchel,
     margin,
+    ranking,
     regression,
+    scores,
     segmentation,
 )
 
 #: Every entry, in the order ``lossctl list`` shows them.
 SPECS = (
     regression.SPECS
+    + deviance.SPECS
     + classification.SPECS
+    + scores.SPECS
     + divergence.SPECS
     + margin.SPECS
+    + fenchel.SPECS
+    + ranking.SPECS
+    + embedding.SPECS
     + segmentation.SPECS
+    + ctc.SPECS
 )

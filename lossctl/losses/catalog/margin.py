@@ -138,4 +138,87 @@ SPECS: tuple[LossSpec, ...] = (
         default_convention="torch",
         divergences=f"Equals binary_crossentropy {opt('from_logits', True)} averaged over classes.",
     ),
+    LossSpec(
+        name="hinge_embedding",
+        nonnegative=False,
+        func="margin:hinge_embedding",
+        family="margin",
+        task="similarity",
+        target="signed",
+        prediction="distances",
+        kind="elementwise",
+        inputs=("target", "input"),
+        summary="PyTorch's hinge embedding loss: distances of similar (1) and dissimilar (-1) "
+        "pairs.",
+        formula="y = 1: l = x;  y = -1: l = max(0, margin - x)",
+        when="Learning embeddings from pair distances (siamese networks).",
+        siblings=("cosine_embedding", "hinge"),
+        example=f"lossctl compute hinge_embedding {_S}signed_labels.csv {_S}margin_scores.csv",
+        inline_example="printf 'y,d\n1,0.3\n-1,0.4\n1,1.2\n-1,2.0\n' | lossctl compute "
+        "hinge_embedding - --true-cols y --pred-cols d",
+        aliases=(
+            _a("hinge_embedding_loss", "torch", **_TORCH),
+            _a("HingeEmbeddingLoss", "torch", **_TORCH),
+        ),
+        options={"margin": 1.0},
+        features=("elementwise",),
+        conventions=("torch",),
+        default_convention="torch",
+        divergences="Not Keras's hinge: y = 1 scores the raw input. A label that is neither 1 "
+        "nor -1 gets both terms.",
+    ),
+    LossSpec(
+        name="margin_ranking",
+        func="margin:margin_ranking",
+        family="margin",
+        task="similarity",
+        target="signed",
+        prediction="scores",
+        kind="elementwise",
+        inputs=("target", "input1", "input2"),
+        summary="PyTorch's margin ranking loss: should input1 rank above (1) or below (-1) "
+        "input2?",
+        formula="l = max(0, -y (x1 - x2) + margin)",
+        when="Learning to rank pairs of scores.",
+        siblings=("hinge_embedding", "cosine_embedding"),
+        example=f"lossctl compute margin_ranking {_S}signed_labels.csv {_S}margin_scores.csv "
+        f"--input2 {_S}binary_probs.csv --margin 0.1",
+        inline_example="printf 'y,a,b\n1,0.8,0.2\n-1,0.5,0.9\n1,-0.2,0.1\n' | lossctl compute "
+        "margin_ranking - --true-cols y --pred-cols a --input2-cols b",
+        aliases=(
+            _a("margin_ranking_loss", "torch", **_TORCH),
+            _a("MarginRankingLoss", "torch", **_TORCH),
+        ),
+        options={"margin": 0.0},
+        features=("elementwise",),
+        conventions=("torch",),
+        default_convention="torch",
+        divergences="The inputs must have the same shape; labels are not checked.",
+    ),
+    LossSpec(
+        name="multilabel_margin",
+        func="margin:multilabel_margin",
+        family="margin",
+        task="multi-label",
+        target="padded_indices",
+        prediction="scores",
+        kind="samples",
+        inputs=("target", "input"),
+        summary="PyTorch's multi-label margin loss on class indices padded with -1.",
+        formula="l = sum_{j in Y} sum_{i not in Y} max(0, 1 - (x_j - x_i)) / C",
+        when="Multi-label ranking where every true class should outscore every other by 1.",
+        siblings=("multilabel_soft_margin", "multi_margin"),
+        example=f"lossctl compute multilabel_margin {_S}multilabel_labels.csv "
+        f"{_S}multilabel_logits.csv",
+        inline_example="printf 'y0,y1,y2,s0,s1,s2\n0,2,-1,0.9,0.1,0.8\n1,-1,-1,0.2,1.5,0.3\n' "
+        "| lossctl compute multilabel_margin - --true-cols 'y*' --pred-cols 's*'",
+        aliases=(
+            _a("multilabel_margin_loss", "torch", **_TORCH),
+            _a("MultiLabelMarginLoss", "torch", **_TORCH),
+        ),
+        conventions=("torch",),
+        default_convention="torch",
+        divergences="Targets are class indices (not 0/1): the entries after the first -1 are "
+        "not read, and a class listed twice counts twice.",
+    ),
 )
