@@ -35,6 +35,8 @@ def _why(spec: LossSpec, base: Run, run: Run, weighted: bool, class_weighted: bo
     c = base.counters
     if {base.convention, run.convention} == {"keras", "keras-jax"}:
         return [spec.jax_backend] if spec.jax_backend else []
+    if "sklearn" in (base.convention, run.convention):
+        return _sklearn_why(spec, base, run, weighted)
     if c.renormalised and spec.target in ("dense", "index") and spec.kind == "row":
         why.append(f"Keras renormalises {_plural(c.renormalised, 'row')} that do not sum to 1; "
                    "PyTorch does not")
@@ -57,6 +59,20 @@ def _why(spec: LossSpec, base: Run, run: Run, weighted: bool, class_weighted: bo
         why.append("sum: Keras sums per-sample means, PyTorch sums every element")
     if weighted and "weighted" in spec.compare_notes:
         why.append(spec.compare_notes["weighted"])
+    return why
+
+
+def _sklearn_why(spec: LossSpec, base: Run, run: Run, weighted: bool) -> list[str]:
+    """Why scikit-learn's number differs from another convention's."""
+    other = run.convention if base.convention == "sklearn" else base.convention
+    why = []
+    if spec.aggregate and spec.conventions != ("sklearn",):
+        why.append("scikit-learn reduces each output column on its own (multioutput="
+                   "'uniform_average'), then averages the columns")
+    divides_by_n = other != "torch" or spec.torch_mean != "weights"
+    if weighted and divides_by_n:
+        who = "Keras" if other != "torch" else "PyTorch"
+        why.append(f"weighted mean: scikit-learn divides sum(w*l) by sum(w), {who} by N")
     return why
 
 

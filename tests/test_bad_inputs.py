@@ -528,7 +528,7 @@ CASES: list[Case] = [
     C("contradictory-both-stdin", "compute", "scce", "-", "-", stdin=b"0\n", code=2,
       phrases=("Y_TRUE and Y_PRED cannot both be standard input",)),
     C("compare-unknown-convention", "compute", "scce", "y.csv", "p3.csv", "--compare", "tf",
-      files=YP, code=2, phrases=("--compare takes keras, torch, keras-jax or all",)),
+      files=YP, code=2, phrases=("--compare takes keras, torch, keras-jax, sklearn or all",)),
     C("pred-missing", "compute", "scce", "y.csv", files=YP, code=2,
       phrases=("Y_PRED is missing", "--pred-cols")),
     C("unknown-column", "compute", "scce", "y.csv", "p3.csv", "--true-cols", "label",

@@ -101,7 +101,7 @@ class TestKLDivergence:
         with pytest.raises(ShapeError):
             D.kl_divergence(KT[:, :2], KQ)
         with pytest.raises(UsageError):
-            D.kl_divergence(KT, KQ, convention="sklearn")
+            D.kl_divergence(KT, KQ, convention="jax")
 
 
 class TestCosineSimilarity:

@@ -150,7 +150,7 @@ def test_multi_margin_options_validated():
     with pytest.raises(UsageError):
         M.multi_margin(np.array(IDX), f64(S), class_weight=[1.0, 2.0])
     with pytest.raises(UsageError):
-        M.multi_margin(np.array(IDX), f64(S), convention="sklearn")
+        M.multi_margin(np.array(IDX), f64(S), convention="jax")
 
 
 # ------------------------------------------------------------------ soft margin (PyTorch)

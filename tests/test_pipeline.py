@@ -98,7 +98,7 @@ def test_compare_in_one_pass_with_reasons():
     assert rows[1].value == pytest.approx(50.178337472, rel=1e-9)
     assert rows[0].reason == "reference" and "clamps log at -100" in rows[1].reason
     assert res.value == rows[0].value
-    with pytest.raises(UsageError, match="compare takes keras, torch, keras-jax or all"):
+    with pytest.raises(UsageError, match="compare takes keras, torch, keras-jax, sklearn or all"):
         lossctl.evaluate("bce", [[1]], [[0.5]], compare=["jax"])
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "logsumexp",
     "sigmoid",
     "softmax",
+    "sklearn_clip",
     "softplus",
     "xlogy",
     "xlogy_from_log",
@@ -131,13 +132,15 @@ def xlogy_from_log(x: np.ndarray, log_y: np.ndarray) -> np.ndarray:
 
 #: Conventions a loss function accepts. ``"keras"`` is Keras 3 on its default TensorFlow backend;
 #: ``"keras-jax"`` Keras 3 on its JAX, NumPy or PyTorch backend (they differ from TensorFlow in a
-#: few losses, which test for it); ``"optax"`` follows the Keras rules where the two could differ.
-CONVENTIONS = ("keras", "torch", "keras-jax", "optax")
+#: few losses, which test for it); ``"optax"`` follows the Keras rules where the two could differ;
+#: ``"sklearn"`` is scikit-learn's metrics (the Keras rules for the losses it shares with Keras,
+#: its own clipping through :func:`sklearn_clip`).
+CONVENTIONS = ("keras", "torch", "keras-jax", "optax", "sklearn")
 
 
 def check_convention(convention: str) -> str:
-    """Validate ``convention``; returns the rule family: ``"keras"`` (for keras, keras-jax and
-    optax) or ``"torch"``. A loss whose Keras backends differ tests ``convention`` itself."""
+    """Validate ``convention``; returns the rule family: ``"keras"`` (for keras, keras-jax, optax
+    and sklearn) or ``"torch"``. A loss whose Keras backends differ tests ``convention`` itself."""
     if convention not in CONVENTIONS:
         from lossctl.errors import UsageError
 
@@ -157,3 +160,13 @@ def prepare(y_true, y_pred, convention: str):
         y_pred = y_pred.astype(np.float64)
     y_true = np.asarray(y_true, dtype=y_pred.dtype)
     return y_true, y_pred, y_pred.dtype.type
+
+
+def sklearn_clip(p: np.ndarray) -> np.ndarray:
+    """Probabilities clipped as scikit-learn's ``log_loss`` clips them: to ``[eps, 1 - eps]``
+    with ``eps = np.finfo(p.dtype).eps`` (2.22e-16 in float64, 1.19e-7 in float32), in p's
+    dtype. Keras clips at its fixed ``epsilon()`` = 1e-7 instead, so a probability of exactly 0
+    costs ``-log(2.22e-16) = 36.04`` under scikit-learn and 16.12 under Keras."""
+    p = np.asarray(p)
+    eps = np.finfo(p.dtype).eps
+    return np.clip(p, p.dtype.type(eps), p.dtype.type(1) - p.dtype.type(eps))

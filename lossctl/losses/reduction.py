@@ -26,6 +26,14 @@ reduction                   keras (Keras 3 ``Loss.__call__``)              torch
 ``none``                    no reduction: the per-sample values            same
 ==========================  =============================================  ==========================
 
+scikit-learn's metrics that are not a weighted mean of per-sample values are reduced by an
+:class:`Aggregate` named by the loss's ``aggregate`` field (:func:`aggregator`): the root of each
+output column's weighted mean (:class:`ColumnMean`: RMSE, RMSLE), each column's (weighted) median
+(:class:`ColumnMedian`), the maximum (:class:`Maximum`), and the D² scores of
+:mod:`lossctl.losses.deviance` and :mod:`lossctl.losses.scores`. Those that need every value
+(medians, quantiles, a mean taken before the deviations) hold them in memory within the memory
+limit (:class:`Held`) and fail clearly beyond it.
+
 Bit-for-bit stability: sums are taken over fixed chunks of :data:`CHUNK` rows with numpy's
 pairwise summation, and the chunk sums are combined exactly (``math.fsum``). Chunk boundaries sit
 at fixed row indices, so the result does not depend on how the input was split into blocks.
@@ -42,7 +50,9 @@ from lossctl.losses.spec import REDUCTIONS
 #: Rows per summation chunk. Fixed: changing it changes the last bits of reduced values.
 CHUNK = 65536
 
-__all__ = ["CHUNK", "DIVISORS", "REDUCTIONS", "SHIFT", "Accumulator", "per_sample_values"]
+__all__ = ["CHUNK", "DIVISORS", "REDUCTIONS", "SHIFT", "Accumulator", "Aggregate", "ColumnMean",
+           "ColumnMedian", "ColumnSums", "Held", "Maximum", "aggregator", "per_sample_values",
+           "weighted_percentile"]
 
 
 #: Denominator rules (see the module docstring).
@@ -239,3 +249,259 @@ def per_sample_values(values: np.ndarray, weights: np.ndarray | None, valid: np.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         out = num / d
     return np.where(d == 0, 0.0 if empty == "zero" else math.nan, out)
+
+
+# --- scikit-learn's reductions that are not a weighted mean ----------------------------------------
+
+
+class ColumnSums:
+    """Per-column sums of a stream of ``(n, C)`` float64 blocks, independent of how the stream
+    is split: rows are buffered into fixed chunks of ``max(1, CHUNK // C)`` rows (boundaries at
+    fixed row indices), each chunk is summed by numpy, and the chunk sums are added per column
+    with an error-free two-sum (the compensation is kept beside the sum)."""
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self._rows = max(1, CHUNK // max(width, 1))
+        self._buf = np.empty((self._rows, width), dtype=np.float64)
+        self._fill = 0
+        self._sum = np.zeros(width)
+        self._comp = np.zeros(width)
+
+    def add(self, values: np.ndarray) -> None:
+        values = np.asarray(values, dtype=np.float64).reshape(-1, self.width)
+        i, n = 0, values.shape[0]
+        while i < n:
+            take = min(self._rows - self._fill, n - i)
+            self._buf[self._fill:self._fill + take] = values[i:i + take]
+            self._fill += take
+            i += take
+            if self._fill == self._rows:
+                self._flush()
+
+    def _flush(self) -> None:
+        with np.errstate(over="ignore", invalid="ignore"):
+            x = self._buf[:self._fill].sum(axis=0)
+            t = self._sum + x
+            b = t - self._sum
+            self._comp += (self._sum - (t - b)) + (x - b)
+            self._sum = t
+        self._fill = 0
+
+    def total(self) -> np.ndarray:
+        """The (C,) column sums."""
+        if self._fill:
+            self._flush()
+        with np.errstate(invalid="ignore", over="ignore"):
+            return np.where(np.isfinite(self._sum), self._sum + self._comp, self._sum)
+
+
+class Held:
+    """Every value of a stream of ``(n, C)`` blocks, for a statistic that needs them all (a
+    median, a quantile, the deviations from a mean), kept within ``limit`` bytes.
+
+    Raises:
+        UsageError: the values (and the sort that follows) would need more than ``limit``;
+            it names the memory limit and the size needed.
+    """
+
+    #: bytes per held value while the statistic is computed: the value, its weight share, the
+    #: sort's int64 indices and the sorted copies
+    BYTES = 40
+
+    def __init__(self, what: str, limit: int) -> None:
+        self.what = what
+        self.limit = limit
+        self._blocks: list[np.ndarray] = []
+        self.count = 0
+
+    def add(self, values: np.ndarray) -> None:
+        values = np.asarray(values, dtype=np.float64)
+        self.count += values.size
+        if self.count * self.BYTES > self.limit:
+            from lossctl.errors import UsageError, opt
+
+            need = self.count * self.BYTES
+            raise UsageError(
+                f"{self.what} needs every value at once, and {self.count} values (about "
+                f"{need / 2**20:.0f} MB with the sort) are beyond the memory limit "
+                f"({self.limit / 2**20:.0f} MB)",
+                hint=f"raise {opt('memory_limit')} (for example {opt('memory_limit', '2G')}): "
+                "a median or quantile cannot be computed exactly from running sums",
+                option="memory_limit")
+        self._blocks.append(values.copy())
+
+    def array(self, width: int) -> np.ndarray:
+        """The held values as one ``(N, width)`` array (the blocks are released)."""
+        if not self._blocks:
+            return np.empty((0, width))
+        out = np.concatenate([b.reshape(-1, width) for b in self._blocks], axis=0)
+        self._blocks = [out]
+        return out
+
+
+def weighted_percentile(a: np.ndarray, w: np.ndarray, rank: float) -> np.ndarray:
+    """scikit-learn's ``_weighted_percentile(a, w, rank, average=True)`` per column of ``a``
+    ``(N, C)`` with weights ``w`` ``(N,)``: the value where the weighted CDF reaches
+    ``rank / 100`` of the total, averaged with the next value (of positive weight) when the CDF
+    lands exactly on a step (Hyndman and Fan's definition, as ``sklearn.utils.stats``; with unit
+    weights and rank 50 this is the ordinary median). All weights 0 gives NaN."""
+    a = np.asarray(a, dtype=np.float64)
+    w = np.asarray(w, dtype=np.float64)
+    n, c = a.shape
+    if n == 0 or np.all(w == 0):
+        return np.full(c, math.nan)
+    ww = np.tile(w, (c, 1)).T
+    order = np.argsort(a, axis=0)
+    sw = np.take_along_axis(ww, order, axis=0)
+    cols = np.arange(c)
+    nan_last = np.isnan(a[order[-1], cols])
+    if nan_last.any():  # NaN sorts last: its weight does not count
+        sw[np.take_along_axis(np.isnan(a), order, axis=0)] = 0
+    cdf = np.cumsum(sw.T, axis=1)  # (C, N)
+    target = rank / 100 * cdf[:, -1]
+    target = np.where(target == 0, np.nextafter(target, target + 1), target)
+    idx = np.array([np.searchsorted(cdf[j], target[j]) for j in range(c)])
+    idx = np.clip(idx, 0, n - 1)
+    at = order[idx, cols]
+    above = (cdf[cols, idx] - target) > np.finfo(np.float64).eps
+    nxt = order[np.clip(idx + 1, 0, n - 1), cols]
+    for j in cols[ww[nxt, cols] == 0]:  # the next value has weight 0: the next that has some
+        k = int(np.searchsorted(cdf[j], cdf[j, idx[j]], side="right"))
+        nxt[j] = order[k if k <= n - 1 else idx[j], j]
+    return np.where(above, a[at, cols], (a[at, cols] + a[nxt, cols]) / 2)
+
+
+class Aggregate:
+    """How scikit-learn reduces a metric that is not a weighted mean of per-sample values.
+
+    The engine gives it every block of validated rows (:meth:`add`: the targets, predictions,
+    the loss function's values, elementwise ``(n, C)`` or per row ``(n,)``, and the sample
+    weights or None) and asks for the value at the end (:meth:`value`).
+    """
+
+    def __init__(self, options: dict, limit: int) -> None:
+        self.options = options
+        self.limit = limit
+        self.weighted = False
+        self.rows = 0
+        self.width: int | None = None
+        self._w = _ExactSum()
+
+    def _weights(self, values: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+        n = values.shape[0]
+        self.rows += n
+        if weights is not None:
+            self.weighted = True
+        w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
+        self._w.add(w)
+        return w
+
+    @staticmethod
+    def columns(values: np.ndarray) -> np.ndarray:
+        values = np.asarray(values, dtype=np.float64)
+        return values if values.ndim == 2 else values.reshape(-1, 1)
+
+    def add(self, target, pred, values, weights) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def value(self) -> float:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class ColumnMean(Aggregate):
+    """The root of each output column's weighted mean, averaged over the columns (scikit-learn
+    ``root_mean_squared_error``, ``root_mean_squared_log_error``,
+    ``multioutput="uniform_average"``): ``mean_c sqrt(sum_n w_n e_nc / sum_n w_n)``, which is
+    not the root of the overall mean when C > 1."""
+
+    def add(self, target, pred, values, weights) -> None:
+        v = self.columns(values)
+        w = self._weights(v, weights)
+        if self.width is None:
+            self.width = v.shape[1]
+            self._sums = ColumnSums(self.width)
+        with np.errstate(over="ignore", invalid="ignore"):
+            self._sums.add(v * w[:, None])
+
+    def value(self) -> float:
+        if self.width is None:
+            return math.nan
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return float(np.mean(np.sqrt(self._sums.total() / self._w.total())))
+
+
+class ColumnMedian(Aggregate):
+    """Each output column's median of the values, averaged over the columns (scikit-learn
+    ``median_absolute_error``): ``np.median`` without sample weights, the weighted percentile 50
+    (:func:`weighted_percentile`) with them. Every value is held (:class:`Held`)."""
+
+    def add(self, target, pred, values, weights) -> None:
+        v = self.columns(values)
+        w = self._weights(v, weights)
+        if self.width is None:
+            self.width = v.shape[1]
+            self._held = Held("the median of the errors", self.limit)
+            self._wheld = Held("the median of the errors", self.limit)
+        self._held.add(v)
+        self._wheld.add(w)
+
+    def value(self) -> float:
+        if self.width is None:
+            return math.nan
+        a = self._held.array(self.width)
+        if not self.weighted:
+            return float(np.mean(np.median(a, axis=0)))
+        return float(np.mean(weighted_percentile(a, self._wheld.array(1)[:, 0], 50.0)))
+
+
+class Maximum(Aggregate):
+    """The largest value (scikit-learn ``max_error``: one output column, no sample weights)."""
+
+    def add(self, target, pred, values, weights) -> None:
+        from lossctl.errors import ShapeError, UsageError, opt
+
+        v = self.columns(values)
+        if weights is not None:
+            raise UsageError("max_error takes no sample weights (a weighted maximum is not "
+                             "defined; scikit-learn's max_error has no sample_weight)",
+                             hint=f"drop {opt('sample_weight')}", option="sample_weight")
+        if v.shape[1] != 1:
+            raise ShapeError(f"max_error takes one output column, not {v.shape[1]} "
+                             "(scikit-learn: 'Multioutput not supported in max_error')",
+                             hint="compute each column on its own")
+        self._weights(v, None)
+        if v.size:
+            with np.errstate(invalid="ignore"):
+                m = float(np.max(v))  # NaN if any value is NaN, as np.max
+            self._max = m if self.width is None or math.isnan(m) else (
+                max(self._max, m) if not math.isnan(self._max) else self._max)
+            self.width = 1
+
+    def value(self) -> float:
+        return self._max if self.width is not None else math.nan
+
+
+def aggregator(spec, convention: str, reduction: str):
+    """The :class:`Aggregate` class that reduces ``spec`` under ``convention``, or None (a
+    weighted mean of per-sample values). Its value is the metric itself, so only ``mean`` (and
+    ``mean_with_sample_weight``, the same under scikit-learn) and ``none`` apply.
+
+    Raises:
+        UsageError: another reduction.
+    """
+    if spec.aggregate is None or not (convention == "sklearn" or spec.conventions == ("sklearn",)):
+        return None
+    if reduction not in ("mean", "mean_with_sample_weight", "none"):
+        from lossctl.errors import UsageError, opt
+
+        raise UsageError(f"{opt('reduction', reduction)} does not apply to {spec.name} under "
+                         "scikit-learn's rules", hint=f"its value is {opt('reduction', 'mean')} "
+                         f"(the metric itself); {opt('reduction', 'none')} gives the per-sample "
+                         "values", option="reduction")
+    if reduction == "none":  # the per-sample values need no aggregate (nor its held values)
+        return None
+    import importlib
+
+    module, name = spec.aggregate.split(":")
+    return getattr(importlib.import_module(f"lossctl.losses.{module}"), name)

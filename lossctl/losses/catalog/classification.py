@@ -99,7 +99,7 @@ SPECS: tuple[LossSpec, ...] = (
         siblings=("binary_focal_crossentropy", "binary_crossentropy"),
         example=f"lossctl compute sigmoid_focal_loss {_S}multilabel_labels.csv "
         f"{_S}multilabel_logits.csv",
-        aliases=(),
+        aliases=(_a("sigmoid_focal_loss", "optax", elementwise=True),),
         options={"gamma": 2.0, "alpha": None},
         features=("elementwise",),
         conventions=("keras",),
@@ -128,6 +128,7 @@ SPECS: tuple[LossSpec, ...] = (
             _a("CategoricalCrossentropy", "keras"),
             _a("softmax_cross_entropy_with_logits", "tf.nn", from_logits=True),
             _a("softmax_cross_entropy", "optax", from_logits=True),
+            _a("safe_softmax_cross_entropy", "optax", from_logits=True),
         ),
         options={"from_logits": False, "label_smoothing": 0.0},
         features=("class_weight",),
@@ -230,7 +231,8 @@ SPECS: tuple[LossSpec, ...] = (
         "logits: cross_entropy.",
         siblings=("cross_entropy", "sparse_categorical_crossentropy"),
         example=f"lossctl compute nll {_S}digits_labels.csv {_S}digits_logprobs.csv",
-        aliases=(_a("nll_loss", "torch", **_TORCH), _a("NLLLoss", "torch", **_TORCH)),
+        aliases=(_a("nll_loss", "torch", **_TORCH), _a("NLLLoss", "torch", **_TORCH),
+                 _a("NLLLoss2d", "torch", **_TORCH)),  # deprecated: NLLLoss on [N, C, H, W]
         features=("class_weight", "ignore_class", "offset"),
         conventions=("torch",),
         default_convention="torch",
@@ -291,7 +293,7 @@ SPECS: tuple[LossSpec, ...] = (
         siblings=("categorical_crossentropy", "mean_squared_error"),
         example=f"lossctl compute brier_score {_S}binary_labels.csv {_S}binary_probs.csv",
         aliases=(_a("brier_score_loss", "sklearn"),),
-        conventions=("keras",),
+        conventions=("keras", "sklearn"),
         divergences="scikit-learn's brier_score_loss halves the 2-column sum (scale_by_half) so "
         "binary scores stay in [0, 1]; multi-class scores lie in [0, 2].",
     ),
