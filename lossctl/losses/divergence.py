@@ -11,7 +11,15 @@ import numpy as np
 from lossctl.errors import ShapeError
 from lossctl.losses._numerics import check_convention, xlogy
 
-__all__ = ["KERAS_EPSILON", "cosine_similarity", "kl_divergence"]
+__all__ = [
+    "KERAS_EPSILON",
+    "cosine_distance",
+    "cosine_similarity",
+    "generalized_kl_divergence",
+    "kl_divergence",
+    "optax_cosine_similarity",
+    "optax_kl_divergence",
+]
 
 #: ``keras.backend.epsilon()``.
 KERAS_EPSILON = 1e-7
@@ -161,3 +169,169 @@ def cosine_similarity(
     t = _same_shape(y_true, y_pred)
     # "+ 0.0" turns the -0.0 of orthogonal vectors into 0.0 (Keras prints -0.).
     return -np.sum(_keras_l2_normalize(t) * _keras_l2_normalize(y_pred), axis=-1) + 0.0
+
+
+# --- optax: KL of log-predictions, generalized KL, cosine with epsilon ------------------------------
+
+
+def optax_kl_divergence(
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    *,
+    convention: str = "keras",
+    log_input: bool = True,
+    log_target: bool = False,
+) -> np.ndarray:
+    """Kullback-Leibler divergence ``KL(y_true || y_pred)`` per example, as optax computes it.
+
+    Formula (``lq`` the log-predictions, ``t`` the targets)::
+
+        kl_divergence:                   sum_c t_c (where(t_c == 0, 0, log t_c) - lq_c)
+        kl_divergence_with_log_targets:  sum_c exp(lt_c) (lt_c - lq_c)
+
+    Args:
+        y_true: (N, C) target probabilities (log-probabilities with ``log_target``).
+        y_pred: (N, C) LOG-probabilities (optax's ``log_predictions``); probabilities with
+            ``log_input=False`` (their log is taken first).
+        convention: accepted for uniformity; only optax's rule is used.
+        log_input: ``y_pred`` holds ``log q`` (default True, as optax takes it).
+        log_target: ``y_true`` holds ``log t`` (``optax.kl_divergence_with_log_targets``).
+
+    Returns:
+        (N,) PER-SAMPLE divergences (row sums over the last axis) in the dtype of ``y_pred``.
+
+    Conventions:
+        optax ``kl_divergence(log_predictions, targets)``: predictions FIRST and in log space,
+        no clipping, one value per example (no reduction: ``mean`` is ``jnp.mean`` of them,
+        the mean over rows, where PyTorch ``kl_div``'s 'mean' divides by N*C). A zero target
+        contributes 0 (but ``0 * (0 - (-inf))`` is NaN, as in optax; with ``log_input=False`` a
+        zero prediction under a zero target adds 0, where ``optax.kl_divergence(jnp.log(q),
+        t)`` would give NaN). Keras ``KLDivergence``
+        clips both inputs to [1e-7, 1] instead (lossctl ``kl_divergence``).
+        ``kl_divergence_with_log_targets(log_predictions, log_targets)`` is
+        ``exp(lt) (lt - lq)``, with no special case for ``lt = -inf``.
+    """
+    check_convention(convention)
+    t = _same_shape(y_true, y_pred)
+    f = y_pred.dtype.type
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        lq = y_pred if log_input else np.log(y_pred)
+        if log_target:
+            terms = np.exp(t) * (t - lq)
+        else:
+            log_t = np.log(np.where(t == 0, f(1.0), t))
+            terms = t * (np.where(t == 0, f(0.0), log_t) - lq)
+            if not log_input:  # log(0) of a prediction under a zero target: 0 log 0 = 0
+                terms = np.where(t == 0, f(0.0), terms)
+    return np.sum(terms, axis=-1) + f(0.0)
+
+
+def generalized_kl_divergence(
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    *,
+    convention: str = "keras",
+    log_input: bool = True,
+) -> np.ndarray:
+    """Generalized Kullback-Leibler divergence of unnormalised measures, as optax computes it.
+
+    Formula (``lq`` the log-predictions, ``t`` the non-negative targets)::
+
+        sum_c t_c (where(t_c == 0, 0, log t_c) - lq_c)  +  sum_c (exp(lq_c) - t_c)
+
+    Args:
+        y_true: (N, C) non-negative targets (any total, not only distributions).
+        y_pred: (N, C) LOG-predictions (optax's ``log_predictions``, any real number); the
+            positive predictions themselves with ``log_input=False``.
+        convention: accepted for uniformity; only optax has this loss.
+        log_input: ``y_pred`` holds ``log q`` (default True, as optax takes it).
+
+    Returns:
+        (N,) PER-SAMPLE values (the Bregman divergence of ``x log x - x``, 0 when q = t) in
+        the dtype of ``y_pred``.
+
+    Conventions:
+        optax ``generalized_kl_divergence(log_predictions, targets)`` = ``kl_divergence +
+        sum(exp(log_predictions) - targets)``, per example, unreduced; its deprecated name
+        ``convex_kl_divergence`` is the same function. For distributions (both rows summing
+        to 1) it equals the KL divergence. ``exp`` overflows to inf for log-predictions above
+        ~709.8 (float64): the loss really is that large.
+    """
+    check_convention(convention)
+    t = _same_shape(y_true, y_pred)
+    f = y_pred.dtype.type
+    kl = optax_kl_divergence(t, y_pred, log_input=log_input)
+    with np.errstate(over="ignore", divide="ignore"):
+        q = np.exp(y_pred) if log_input else y_pred
+        return kl + np.sum(q - t, axis=-1) + f(0.0)
+
+
+def optax_cosine_similarity(
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    *,
+    convention: str = "keras",
+    epsilon: float = 0.0,
+) -> np.ndarray:
+    """Cosine similarity ``+cos`` per sample, as optax ``cosine_similarity`` computes it.
+
+    Formula::
+
+        n(v) = sqrt(max(sum_c v_c^2, epsilon));   cos = sum_c (p_c / n(p)) (t_c / n(t))
+
+    Args:
+        y_true: (N, C) target vectors.
+        y_pred: (N, C) predicted vectors.
+        convention: accepted for uniformity; only optax's rule is used.
+        epsilon: lower clip of each SQUARED norm (optax's ``epsilon``, default 0).
+
+    Returns:
+        (N,) PER-SAMPLE values in [-1, 1] in the dtype of ``y_pred``: +1 means the same
+        direction. A zero vector gives NaN with ``epsilon=0`` (0/0, as in optax) and 0 with a
+        positive epsilon.
+
+    Conventions:
+        optax ``cosine_similarity(predictions, targets, epsilon=0.0)`` returns ``+cos`` (a
+        similarity, to maximise). Keras ``CosineSimilarity`` (lossctl ``cosine_similarity``)
+        returns ``-cos`` and gives 0 for a zero vector (norm floor 1e-7): the same name, the
+        opposite sign, so this meaning is reached as ``optax.cosine_similarity``.
+    """
+    check_convention(convention)
+    t = _same_shape(y_true, y_pred)
+    f = y_pred.dtype.type
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        p_norm = np.sqrt(np.maximum(np.sum(np.square(y_pred), axis=-1, keepdims=True), f(epsilon)))
+        t_norm = np.sqrt(np.maximum(np.sum(np.square(t), axis=-1, keepdims=True), f(epsilon)))
+        return np.sum((y_pred / p_norm) * (t / t_norm), axis=-1) + f(0.0)
+
+
+def cosine_distance(
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    *,
+    convention: str = "keras",
+    epsilon: float = 0.0,
+) -> np.ndarray:
+    """Cosine distance ``1 - cos`` per sample, as optax ``cosine_distance`` computes it.
+
+    Formula: ``1 - sum_c (p_c / n(p)) (t_c / n(t))`` with ``n(v) = sqrt(max(sum v^2, epsilon))``.
+
+    Args:
+        y_true: (N, C) target vectors.
+        y_pred: (N, C) predicted vectors.
+        convention: accepted for uniformity; only optax's rule is used.
+        epsilon: lower clip of each SQUARED norm (optax's ``epsilon``, default 0).
+
+    Returns:
+        (N,) PER-SAMPLE values in [0, 2] in the dtype of ``y_pred``: 0 for the same direction.
+        A zero vector gives NaN with ``epsilon=0`` (as in optax) and 1 with a positive epsilon.
+
+    Conventions:
+        optax ``cosine_distance(predictions, targets, epsilon=0.0)`` = ``1 -
+        cosine_similarity``. PyTorch ``cosine_embedding_loss`` with y = 1 is also ``1 - cos``
+        but floors the squared norms at 1e-12 (a zero vector gives 1). Keras's
+        ``CosineSimilarity`` is ``-cos``: add 1 to it to get this.
+    """
+    f = np.asarray(y_pred).dtype.type
+    return f(1.0) - optax_cosine_similarity(y_true, y_pred, convention=convention,
+                                            epsilon=epsilon)

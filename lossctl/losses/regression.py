@@ -419,3 +419,29 @@ def l2_loss(y_true, y_pred, *, convention: str = "keras") -> np.ndarray:
     """
     y_true, y_pred, f = prepare(y_true, y_pred, convention)
     return f(0.5) * np.square(y_pred - y_true)
+
+
+def tf_nn_l2_loss(y_true, y_pred, *, convention: str = "keras") -> np.ndarray:
+    """TensorFlow's ``tf.nn.l2_loss`` of the error, per row: half its sum of squares.
+
+    Formula: ``sum_c (y_pred - y_true)**2 / 2`` per row; ``tf.nn.l2_loss(t) = sum(t**2) / 2``
+    over the WHOLE tensor is the sum of these (``reduction="sum"``).
+
+    Args:
+        y_true: targets, (N, C) float.
+        y_pred: predictions, (N, C) float.
+        convention: "keras" (tf.nn's numbers); only TensorFlow has this loss.
+
+    Returns:
+        (N,) PER-SAMPLE values, in y_pred's dtype.
+
+    Conventions:
+        ``tf.nn.l2_loss(t)`` takes one tensor and returns ONE number, ``sum(t ** 2) / 2``
+        (no mean, no square root); lossctl reads ``t = y_pred - y_true`` and returns each
+        row's share, so ``reduction="sum"`` is TensorFlow's value (the default ``mean``
+        divides it by N). optax ``l2_loss`` is the elementwise ``0.5 (p - t)**2`` (lossctl
+        ``l2_loss``).
+    """
+    y_true, y_pred, f = prepare(y_true, y_pred, convention)
+    return np.sum(np.square(y_pred - y_true), axis=-1) / f(2.0)
+

@@ -33,8 +33,10 @@ SPECS: tuple[LossSpec, ...] = (
             _a("mse_loss", "torch", **_TORCH),
             _a("MSELoss", "torch", **_TORCH),
             _a("squared_error", "optax", elementwise=True),
+            _a("mean_squared_error", "sklearn"),
         ),
         features=("elementwise",),
+        conventions=("keras", "torch", "sklearn"),
         torch_mean="weights",
         divergences="Keras weighted mean divides sum(w*e) by N; PyTorch mse_loss(weight=...) "
         "divides by sum(w) (mean_with_sample_weight). optax l2_loss is half of this.",
@@ -57,8 +59,10 @@ SPECS: tuple[LossSpec, ...] = (
             _a("MeanAbsoluteError", "keras"),
             _a("l1_loss", "torch", **_TORCH),
             _a("L1Loss", "torch", **_TORCH),
+            _a("mean_absolute_error", "sklearn"),
         ),
         features=("elementwise",),
+        conventions=("keras", "torch", "sklearn"),
         torch_mean="weights",
         divergences="Keras weighted mean divides by N; PyTorch l1_loss(weight=...) by sum(w).",
     ),
@@ -114,10 +118,12 @@ SPECS: tuple[LossSpec, ...] = (
         "per-sample values (the square root comes after the mean).",
         siblings=("mean_squared_error", "mean_absolute_error"),
         example=f"lossctl compute rmse {_S}regression_true.csv {_S}regression_pred.csv",
-        aliases=(_a("rmse", "keras"), _a("RootMeanSquaredError", "keras")),
+        aliases=(_a("rmse", "keras"), _a("RootMeanSquaredError", "keras"),
+                 _a("root_mean_squared_error", "sklearn")),
         features=("elementwise",),
-        conventions=("keras",),
+        conventions=("keras", "sklearn"),
         finalize="sqrt",
+        aggregate="reduction:ColumnMean",  # under sklearn: the root of each column, averaged
         divergences="Keras has RMSE only as a metric, which divides weighted sums by sum(w) "
         f"({opt('reduction', 'mean_with_sample_weight')}); scikit-learn root_mean_squared_error takes the "
         "root per output column, then averages (differs when C > 1).",
@@ -140,6 +146,7 @@ SPECS: tuple[LossSpec, ...] = (
             _a("Huber", "keras"),
             _a("huber_loss", "torch", **_TORCH),
             _a("HuberLoss", "torch", **_TORCH),
+            _a("huber_loss", "optax", prefix_only=True, elementwise=True),
         ),
         options={"delta": 1.0},
         features=("elementwise",),
@@ -179,7 +186,8 @@ SPECS: tuple[LossSpec, ...] = (
         when="A smooth Huber-like loss with no threshold to tune.",
         siblings=("huber", "mean_squared_error"),
         example=f"lossctl compute log_cosh {_S}regression_true.csv {_S}regression_pred.csv",
-        aliases=(_a("logcosh", "keras"), _a("LogCosh", "keras")),
+        aliases=(_a("logcosh", "keras"), _a("LogCosh", "keras"),
+                 _a("log_cosh", "optax", elementwise=True)),
         features=("elementwise",),
         conventions=("keras",),
         divergences="Keras 3 accepts 'log_cosh' but not 'logcosh' as a string; optax log_cosh is "
@@ -220,7 +228,8 @@ SPECS: tuple[LossSpec, ...] = (
         siblings=("poisson",),
         example=f"lossctl compute poisson_nll {_S}regression_true.csv {_S}regression_pred.csv "
         "--no-log-input",
-        aliases=(_a("poisson_nll_loss", "torch", **_TORCH), _a("PoissonNLLLoss", "torch", **_TORCH)),
+        aliases=(_a("poisson_nll_loss", "torch", **_TORCH), _a("PoissonNLLLoss", "torch", **_TORCH),
+                 _a("log_poisson_loss", "tf.nn", log_input=True, **_TORCH)),
         options={"log_input": True, "full": False},
         features=("elementwise",),
         conventions=("torch",),
@@ -244,7 +253,7 @@ SPECS: tuple[LossSpec, ...] = (
         aliases=(_a("quantile", "sklearn"), _a("mean_pinball_loss", "sklearn")),
         options={"quantile": 0.5},
         features=("elementwise",),
-        conventions=("keras",),
+        conventions=("keras", "sklearn"),
         divergences="scikit-learn mean_pinball_loss(alpha=q) averages with sum(w*l)/sum(w) "
         f"({opt('reduction', 'mean_with_sample_weight')}); quantile 0.5 is half the absolute error.",
     ),
@@ -261,9 +270,33 @@ SPECS: tuple[LossSpec, ...] = (
         when="When porting optax code: its l2_loss carries the 1/2 factor, MSE does not.",
         siblings=("mean_squared_error",),
         example=f"lossctl compute l2_loss {_S}regression_true.csv {_S}regression_pred.csv",
-        aliases=(),
+        aliases=(_a("l2_loss", "optax", elementwise=True),),
         features=("elementwise",),
         conventions=("keras",),
-        divergences="optax l2_loss = 0.5 * squared_error.",
+        divergences="optax l2_loss = 0.5 * squared_error, elementwise; tf.nn.l2_loss (lossctl "
+        "tf_nn_l2_loss) is the SUM of 0.5 e^2 over the whole tensor, one number.",
+    ),
+    LossSpec(
+        name="tf_nn_l2_loss",
+        func="regression:tf_nn_l2_loss",
+        family="regression",
+        task="regression",
+        target="values",
+        prediction="values",
+        kind="row",
+        summary="TensorFlow's l2_loss: half the sum of squares, one number for the whole "
+        f"tensor (the default reduction is sum, as TensorFlow's; {opt('reduction', 'mean')} "
+        "divides it by the rows).",
+        default_reduction="sum",
+        formula="per row: l = sum_c (y_pred - y_true)^2 / 2; tf.nn.l2_loss(y_pred - y_true) = "
+        "sum over rows",
+        when="Porting TensorFlow code (weight decay terms, tf.nn.l2_loss of an error).",
+        siblings=("l2_loss", "mean_squared_error"),
+        example=f"lossctl compute tf_nn_l2_loss {_S}regression_true.csv {_S}regression_pred.csv",
+        aliases=(_a("l2_loss", "tf.nn", prefix_only=True),),
+        conventions=("keras",),
+        divergences="tf.nn.l2_loss(t) = sum(t^2) / 2 of ONE tensor (here t = y_pred - y_true) "
+        f"is this loss's {opt('reduction', 'sum')}, its default; mean divides it by the rows. "
+        "The bare name l2_loss is optax's elementwise 0.5 e^2.",
     ),
 )

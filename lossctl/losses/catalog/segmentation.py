@@ -57,4 +57,71 @@ SPECS: tuple[LossSpec, ...] = (
         divergences="alpha = beta = 0.5 gives Dice. Like Dice, Keras's default axis=None "
         "pools the whole batch into one ratio.",
     ),
+    LossSpec(
+        name="dice_loss",
+        func="segmentation:dice_loss",
+        family="segmentation",
+        task="segmentation",
+        target="binary",
+        prediction="probabilities",
+        kind="samples",
+        summary="optax's soft Dice loss: softmax of logits, one smoothed ratio per class, "
+        "averaged over the classes.",
+        formula="dice_c = 1 - (I_c + smooth) / (I_c + alpha (P_c - I_c) + beta (T_c - I_c) + "
+        "smooth), summed over the spatial axes (none for [N, C] rows); l = mean_c dice_c",
+        when="Porting optax segmentation code: one-hot targets and logits, per-class Dice.",
+        siblings=("dice", "binary_dice_loss", "multiclass_generalized_dice_loss"),
+        example=f"lossctl compute dice_loss {_S}multilabel_labels.csv {_S}multilabel_logits.csv",
+        aliases=(_a("dice_loss", "optax"),),
+        options={"from_logits": True, "smooth": 1.0, "alpha": 0.5, "beta": 0.5,
+                 "ignore_background": False},
+        conventions=("keras",),
+        divergences="Keras Dice has no smoothing and no softmax and pools over its axis; "
+        "optax sums each class over the spatial axes only, so on 2-D rows every element is "
+        "its own ratio. optax's alpha weighs the false positives (Keras Tversky's alpha the "
+        "false negatives).",
+    ),
+    LossSpec(
+        name="binary_dice_loss",
+        func="segmentation:binary_dice_loss",
+        family="segmentation",
+        task="segmentation",
+        target="binary",
+        prediction="probabilities",
+        kind="samples",
+        summary="optax's binary Dice loss: sigmoid of logits, one smoothed ratio per sample.",
+        formula="l = 1 - (I + smooth) / (I + 0.5 (P - I) + 0.5 (T - I) + smooth), the sums over "
+        "every element of the sample",
+        when="Binary masks from logits (one ratio per image or row).",
+        siblings=("dice", "dice_loss"),
+        example=f"lossctl compute binary_dice_loss {_S}multilabel_labels.csv "
+        f"{_S}multilabel_logits.csv",
+        aliases=(_a("binary_dice_loss", "optax"),),
+        options={"from_logits": True, "smooth": 1.0},
+        conventions=("keras",),
+        divergences="Keras Dice(axis=1) on sigmoid outputs is the same ratio without the "
+        "smoothing term (1e-7 in the denominator instead).",
+    ),
+    LossSpec(
+        name="multiclass_generalized_dice_loss",
+        func="segmentation:multiclass_generalized_dice_loss",
+        family="segmentation",
+        task="segmentation",
+        target="binary",
+        prediction="probabilities",
+        kind="batch",
+        summary="optax's generalized Dice loss: per-class Dice weighted by the inverse "
+        "squared class frequencies of the whole batch.",
+        formula="w_c = C (1 / (f_c^2 + 1e-7)) / sum_k 1 / (f_k^2 + 1e-7), f_c = sum of the "
+        "targets of class c; l_n = mean_c w_c dice_{n,c}; value = mean_n l_n",
+        when="Segmentation with very unbalanced classes (Sudre et al. 2017).",
+        siblings=("dice_loss", "dice"),
+        example=f"lossctl compute multiclass_generalized_dice_loss {_S}multilabel_labels.csv "
+        f"{_S}multilabel_logits.csv",
+        aliases=(_a("multiclass_generalized_dice_loss", "optax"),),
+        options={"from_logits": True, "smooth": 1.0, "ignore_background": False},
+        conventions=("keras",),
+        divergences="optax returns one number for the batch: the class weights depend on every "
+        "sample, so the per-sample values are each sample's share of that mean.",
+    ),
 )
