@@ -167,9 +167,33 @@ def binary() -> dict:
     }
 
 
+def sequences() -> dict:
+    """CTC: 6 sequences of 12 frames over 5 classes (0 = blank), batch-first log-probabilities
+    ``(N, T, C)``, right-padded labels (0 padding), their lengths. Synthetic: frames that spell
+    each target (with blanks between) get most of the mass, plus noise."""
+    rng = np.random.default_rng(SEED)
+    n, t, c, s = 6, 12, 5, 4
+    lengths = np.array([4, 2, 3, 1, 4, 0])
+    frames = np.array([12, 9, 10, 6, 11, 5])
+    labels = np.zeros((n, s), dtype=np.int64)
+    z = rng.standard_normal((n, t, c))
+    for i in range(n):
+        labels[i, :lengths[i]] = rng.integers(1, c, lengths[i])
+        path = [0] + [v for lab in labels[i, :lengths[i]] for v in (int(lab), 0)]
+        for f in range(frames[i]):
+            z[i, f, path[min(f * len(path) // frames[i], len(path) - 1)]] += 3.0
+    z = z - z.max(axis=2, keepdims=True)
+    log_probs = z - np.log(np.exp(z).sum(axis=2, keepdims=True))
+    write_csv("ctc_targets.csv", labels, [f"l{k}" for k in range(s)])
+    write_npy("ctc_log_probs.npy", log_probs)
+    write_csv("ctc_input_lengths.csv", frames, ["input_length"])
+    write_csv("ctc_target_lengths.csv", lengths, ["target_length"])
+    return {"sequences": n, "frames": t, "classes": c}
+
+
 def main() -> int:
     print(f"scikit-learn {sklearn.__version__}, numpy {np.__version__}, seed {SEED}")
-    for make in (digits, animals, multilabel, regression, binary):
+    for make in (digits, animals, multilabel, regression, binary, sequences):
         print(f"{make.__name__}: {make()}")
     too_big = []
     for path in sorted(HERE.iterdir()):
