@@ -439,7 +439,7 @@ def _peak_read(tmp_path, path, spec=""):
     report = tmp_path / f"rss-{len(list(tmp_path.glob('rss-*')))}.txt"
     cmd = [sys.executable, "-c", _LAUNCHER, str(report), sys.executable, "-c", _READ_ALL,
            str(path), f"{LIMIT_MB}M", spec]
-    env = subprocess_env(ARROW_DEFAULT_MEMORY_POOL="system")  # as the CLI does (cli/app.py)
+    env = subprocess_env(ARROW_DEFAULT_MEMORY_POOL="system")  # as the CLI does (cli/root.py)
     proc = subprocess.run(cmd, capture_output=True, env=env, cwd=tmp_path, timeout=600)
     assert proc.returncode == 0, proc.stderr.decode()
     rows, total = proc.stdout.split()

@@ -20,7 +20,7 @@ from typing import Annotated, Any
 
 import typer
 
-from lossctl.cli.app import app
+from lossctl.cli.root import app
 from lossctl.cli.boundary import current_env, lossctl_command
 from lossctl.cli.env import Environment
 from lossctl.cli.options import (

@@ -1,6 +1,6 @@
 """The command line's environment: standard streams and what they are connected to.
 
-In the style of httpie's ``Environment``: :func:`lossctl.cli.app.main` builds one from the real
+In the style of httpie's ``Environment``: :func:`lossctl.cli.root.main` builds one from the real
 process (:meth:`Environment.from_system`) and hands it to every command through the click
 context (``ctx.obj``); tests build their own (``Environment(stdout_isatty=True)`` to see what a
 terminal gets) instead of patching functions. Whether output is a table or plain data is decided

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from lossctl.cli.app import app
+from lossctl.cli.root import app
 from lossctl.cli.boundary import current_env, lossctl_command
 from lossctl.cli.options import (
     DelimiterOpt,

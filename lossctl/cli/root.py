@@ -92,13 +92,21 @@ def _on_signal(signum: int, frame: Any) -> None:
     raise SystemExit(128 + signum)
 
 
+def _command(argv: list[str]) -> str | None:
+    """The command named on the command line (the first word that is not an option), or None
+    (help, version, nothing)."""
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
 def main() -> None:
     """Console-script and ``python -m lossctl`` entry point (it ends the process; in-process
     callers use :data:`app` or typer's CliRunner)."""
     for name in TERMINATING:
         with contextlib.suppress(ValueError, AttributeError, OSError):  # not main thread / no signal
             signal.signal(getattr(signal, name), _on_signal)
-    import lossctl.cli  # noqa: F401  (registers the commands)
+    from lossctl.cli import load_commands
+
+    load_commands(_command(sys.argv[1:]))  # only the module of the command run
 
     # pyarrow's default pool (mimalloc) keeps the pages of freed text chunks: parsing a CSV in
     # 2 MB chunks at --memory-limit 64M held 56 MB for 16 MB in use. The system allocator
