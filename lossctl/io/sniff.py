@@ -45,6 +45,7 @@ The sizes are module constants (tests shrink them): :data:`SAMPLE_BYTES` is read
 from __future__ import annotations
 
 import codecs
+import itertools
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -126,7 +127,8 @@ def sniff(sample: bytes, eof: bool, options: ReadOptions, ext: str) -> Layout:
     lead = 0
     while lead < len(lines) and lines[lead].strip(b" \t") == b"":
         lead += 1
-    content = [(i, x) for i, x in enumerate(lines) if i >= lead and x.strip(b" \t") != b""][:SNIFF_LINES]
+    content = list(itertools.islice(((i, x) for i, x in enumerate(lines)
+                                     if i >= lead and x.strip(b" \t") != b""), SNIFF_LINES))
     del lines
     if not content:
         raise InputError("has no data rows", hint="the input is empty")
@@ -229,11 +231,14 @@ def _sample_lines(body: bytes, eof: bool) -> list[bytes]:
             stop = nxt
             if more[0].strip(b" \t\r"):
                 break
-    if not all(x.isascii() for x in lines):
+    ascii_ = body[:stop].isascii() if stop <= _COPY_LIMIT else all(x.isascii() for x in lines)
+    if not ascii_:
         try:
             str(memoryview(body)[:stop], "utf-8")
         except UnicodeDecodeError as e:
             raise utf8_error(1 + body.count(b"\n", 0, e.start)) from e
+    if body.find(b"\r", 0, stop) < 0:  # no CR at all: nothing to strip or refuse
+        return lines
     lines = [x.rstrip(b"\r") for x in lines]
     for j, line in enumerate(lines):  # a CR left is inside a line (old Mac ends, a stray byte)
         if b"\r" in line:
@@ -245,8 +250,19 @@ def _sample_lines(body: bytes, eof: bool) -> list[bytes]:
 _NUMBER_BYTES = b"0123456789+-.eE,;\t \r"
 
 
+#: Regions up to this size are copied and split in C; longer ones (one line of 100 MB) are
+#: cut a line at a time, so that the region is not held twice.
+_COPY_LIMIT = 4 << 20
+
+
 def _split(body: bytes, start: int, stop: int) -> list[bytes]:
-    """The lines of ``body[start:stop]``, a copy per line (not of the region as well)."""
+    """The lines of ``body[start:stop]`` (a last line without its line end included)."""
+    if stop - start <= _COPY_LIMIT:
+        region = body[start:stop]
+        lines = region.split(b"\n")
+        if not region or region.endswith(b"\n"):
+            lines.pop()
+        return lines
     lines = []
     pos = start
     while pos < stop:
