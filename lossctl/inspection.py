@@ -234,9 +234,9 @@ def inspect_inputs(
 
 
 def _dims(src: Any, sel: Any) -> tuple[int, ...] | None:
-    """The sample shape of an N-D input (None: rows of columns)."""
-    dims_of = getattr(src, "dims_of", None)
-    return dims_of(sel) if dims_of is not None else getattr(src, "dims", None)
+    """The sample shape of an N-D input (None: rows of columns); ``select`` has set it for a
+    selected column of nested lists."""
+    return src.dims
 
 
 def inspect_arrays(y_true: Any, y_pred: Any | None, how: Invocation) -> Inspection:

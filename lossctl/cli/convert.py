@@ -151,8 +151,7 @@ def _budget(memory_limit: str) -> tuple[int, Any]:
 def _map_dims(src: Any, sel: Any, class_axis: int | None) -> tuple[int, ...] | None:
     """The shape of one sample of an N-D input (None: rows of columns). Several columns are
     read as one map ``(N, T)`` when ``--class-axis`` is given (sequences of labels)."""
-    dims_of = getattr(src, "dims_of", None)
-    dims = dims_of(sel) if dims_of is not None else getattr(src, "dims", None)
+    dims = src.dims  # (select set it for a selected column of nested lists)
     if dims is None and class_axis is not None and sel is not None and len(sel) > 1:
         return (len(sel),)
     return None if dims is None else tuple(dims)
@@ -192,7 +191,7 @@ def _map_format(fmt: Any, output: str | None, env: Environment) -> str:
     return resolve_format(given, output, stdout_isatty=env.stdout_isatty)
 
 
-def _onehot_maps(enc: Any, src: Any, sel: Any, dims: tuple[int, ...], *, spec: str,
+def _onehot_maps(enc: Any, src: Any, sel: Any, dims: tuple[int, ...], *,
                  class_axis: int | None, cells: int, fmt: Any, output: str | None,
                  mapping: str | None, env: Environment) -> None:
     """``onehot`` of label maps: ``(N, *grid)`` -> ``(N, *grid, C)`` (or the class axis
@@ -214,7 +213,7 @@ def _onehot_maps(enc: Any, src: Any, sel: Any, dims: tuple[int, ...], *, spec: s
     kept = None
     if enc.needs_scan:  # C from the data: a first pass over the label maps
         _set_rows(src, cells // max(math.prod(dims), 1))
-        if getattr(src, "single_pass", spec == "-"):  # read once: the maps are kept
+        if src.single_pass:  # read once (a stream): the maps are kept
             kept = [(b.data, b.start) for b in src.blocks(sel)]
         for data, start in kept if kept is not None else ((b.data, b.start)
                                                           for b in src.blocks(sel)):
@@ -344,7 +343,7 @@ def onehot(
         sel = src.select(cols)
         dims = None if multi_label else _map_dims(src, sel, class_axis)
         if dims is not None:
-            _onehot_maps(enc, src, sel, dims, spec=spec, class_axis=class_axis, cells=cells,
+            _onehot_maps(enc, src, sel, dims, class_axis=class_axis, cells=cells,
                          fmt=fmt, output=output, mapping=mapping, env=env)
             return
         _check_class_axis(class_axis, multi_label)

@@ -31,8 +31,7 @@ N-D sources
     ``true_cols``/``pred_cols``/``weight_cols`` by the pipeline). A Parquet/Arrow file names
     each nested column once in ``columns`` (never a name per value); ``select("mask")``
     returns ``[its index]`` and sets ``dims`` to its row shape, a selection of other columns
-    sets it back to None (``dims`` follows the latest ``select``; :meth:`Source.dims_of` gives
-    the shape of any selection, for one file selected twice). ``select(None)`` selects the
+    sets it back to None (``dims`` follows the latest ``select``). ``select(None)`` selects the
     nested column when it is the file's only column (then ``dims`` is set when the file is
     opened), and is a UsageError when the file holds others too. A nested column is selected
     alone: with other columns it is a UsageError. :meth:`Source.pieces` (column pieces of wide

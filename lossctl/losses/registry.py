@@ -129,7 +129,7 @@ def lookup(name: str) -> tuple[LossSpec, Alias | None]:
     raise UsageError(f"unknown loss {name!r}", hint=hint, option="loss")
 
 
-def framework_of(spec: LossSpec, alias: Alias | None) -> list[str]:
+def framework_of(spec: LossSpec) -> list[str]:
     """The frameworks that define ``spec`` (its aliases' and its conventions')."""
     out = [a.framework for a in spec.aliases]
     out += [c for c in spec.conventions if c in FRAMEWORKS]
@@ -139,29 +139,27 @@ def framework_of(spec: LossSpec, alias: Alias | None) -> list[str]:
 def _prefixed(name: str) -> tuple[LossSpec, Alias | None] | None:
     """``keras.NAME``, ``torch.NAME``, ...: the loss NAME (any of its names) in that
     framework's meaning and convention; None when ``name`` has no framework prefix."""
-    low = name.strip().lower()
-    fw = next((f for p, f in PREFIXES.items() if low.startswith(p)), None)
-    if fw is None:
+    text = name.strip()
+    prefix = next((p for p in PREFIXES if text.lower().startswith(p)), None)
+    if prefix is None:
         return None
-    bare = name.strip()[len(next(p for p in PREFIXES if low.startswith(p))):]
+    fw, bare = PREFIXES[prefix], text[len(prefix):]
     hit = _INDEX.get(normalize(f"{fw}.{bare}")) or _INDEX.get(normalize(bare))
     if hit is None:
         return None  # unknown: reported with suggestions by lookup()
     spec, named = hit
-    if fw not in framework_of(spec, None):
-        theirs = [a.name for a in spec.aliases if a.framework == fw]
+    if fw not in framework_of(spec):  # (then no alias of spec is fw's either)
         raise UsageError(
             f"{bare!r} ({spec.name}) is not a {fw} loss",
-            hint=(f"{fw} calls it {', '.join(theirs)}" if theirs else
-                  f"{spec.name} is defined by {', '.join(framework_of(spec, None))}; run "
-                  f"`lossctl list --framework {fw}` for {fw}'s losses"), option="loss")
+            hint=f"{spec.name} is defined by {', '.join(framework_of(spec))}; run "
+            f"`lossctl list --framework {fw}` for {fw}'s losses", option="loss")
     own = named if named is not None and named.framework == fw else next(
         (a for a in spec.aliases if a.framework == fw), None)
     conv = PREFIX_CONVENTIONS.get(fw)
     defaults = dict(own.defaults) if own is not None else {}
     if conv in spec.conventions:
         defaults.setdefault("convention", conv)
-    return spec, Alias(name.strip(), fw, MappingProxyType(defaults))
+    return spec, Alias(text, fw, MappingProxyType(defaults))
 
 
 def roles() -> dict[str, list[str]]:

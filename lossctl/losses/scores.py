@@ -277,9 +277,11 @@ def brier(y_true, y_pred, *, convention: str = "sklearn") -> np.ndarray:
 
 
 class _ClassSums(Aggregate):
-    """Running sums of the class rows of y_true (weighted): the null model's frequencies."""
+    """A D² score against the null model of y_true's weighted class frequencies: running sums
+    of the class rows of y_true and of the weighted losses; a subclass gives the null model's
+    weighted loss (:meth:`_null`). Fewer than 2 rows give NaN."""
 
-    def _classes(self, target, pred, weights) -> tuple[np.ndarray, np.ndarray]:
+    def add(self, target, pred, values, weights) -> None:
         y, _ = _expand(target, pred)
         y = np.asarray(y, dtype=np.float64)
         w = self._weights(y, weights)
@@ -290,7 +292,21 @@ class _ClassSums(Aggregate):
             self._num = _ExactSum()
         self._k.add(w[:, None] * y)
         self._k2.add(w[:, None] * np.square(y))
-        return y, w
+        with np.errstate(over="ignore", invalid="ignore"):
+            self._num.add(np.asarray(values, dtype=np.float64) * w)
+
+    def _null(self, k: np.ndarray, total: float) -> float:
+        raise NotImplementedError
+
+    def value(self) -> float:
+        if self.width is None or self.rows < 2:
+            return math.nan
+        k, total = self._k.total(), self._w.total()
+        if not total > 0:
+            return math.nan
+        null = self._null(k, total)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return float(1 - np.float64(self._num.total()) / np.float64(null))
 
 
 class D2LogLoss(_ClassSums):
@@ -299,20 +315,8 @@ class D2LogLoss(_ClassSums):
     ``f_k = W_k / W`` of y_true (clipped at float64's epsilon): ``sum_n w_n l0_n = -sum_k W_k
     log f_k``. Fewer than 2 rows give NaN."""
 
-    def add(self, target, pred, values, weights) -> None:
-        _, w = self._classes(target, pred, weights)
-        with np.errstate(over="ignore", invalid="ignore"):
-            self._num.add(np.asarray(values, dtype=np.float64) * w)
-
-    def value(self) -> float:
-        if self.width is None or self.rows < 2:
-            return math.nan
-        k, total = self._k.total(), self._w.total()
-        if not total > 0:
-            return math.nan
-        null = -float(np.sum(xlogy(k, sklearn_clip(k / total))))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return float(1 - np.float64(self._num.total()) / np.float64(null))
+    def _null(self, k: np.ndarray, total: float) -> float:
+        return -float(np.sum(xlogy(k, sklearn_clip(k / total))))
 
 
 class D2Brier(_ClassSums):
@@ -321,19 +325,7 @@ class D2Brier(_ClassSums):
     ``sum_n w_n sum_k (y_nk - f_k)^2 = sum_k (Q_k - 2 f_k W_k + f_k^2 W)`` (``W_k``, ``Q_k``:
     weighted sums of y_k and y_k^2), halved as the numerator is. Fewer than 2 rows give NaN."""
 
-    def add(self, target, pred, values, weights) -> None:
-        _, w = self._classes(target, pred, weights)
-        with np.errstate(over="ignore", invalid="ignore"):
-            self._num.add(np.asarray(values, dtype=np.float64) * w)
-
-    def value(self) -> float:
-        if self.width is None or self.rows < 2:
-            return math.nan
-        k, total = self._k.total(), self._w.total()
-        if not total > 0:
-            return math.nan
+    def _null(self, k: np.ndarray, total: float) -> float:
         f = k / total
         half = 0.5 if self.width <= 2 else 1.0
-        null = half * float(np.sum(self._k2.total() - 2 * f * k + np.square(f) * total))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return float(1 - np.float64(self._num.total()) / np.float64(null))
+        return half * float(np.sum(self._k2.total() - 2 * f * k + np.square(f) * total))
