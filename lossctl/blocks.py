@@ -59,3 +59,8 @@ class Counters:
     above_one: int = 0  # rows of non-negative scores above 1 (Keras renormalises them)
     saturated: int = 0  # rows whose every prediction sits at 0 or 1
     nonfinite: int = 0  # per-sample losses that are inf/NaN (overflow, or log(0) under torch)
+
+    def merge(self, other: Counters) -> None:
+        """Add another part's counts."""
+        for name, value in vars(other).items():
+            setattr(self, name, getattr(self, name) + value)

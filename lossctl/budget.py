@@ -85,3 +85,19 @@ def chunk_bytes(budget: int) -> int:
     """Bytes of text parsed at a time (a chunk is parsed into about three times its size: the
     bytes, pyarrow's table, the numpy block): between 256 KB and 8 MB."""
     return int(min(max(usable(budget) // 8, 256 * 2**10), 8 * 2**20))
+
+
+def threads(requested: int | None = None) -> int:
+    """Threads computing blocks: ``requested``, or one per core this process may use."""
+    if requested is not None:
+        if int(requested) < 1:
+            from lossctl.errors import UsageError, opt
+
+            raise UsageError(f"{opt('threads', requested)} must be 1 or more", option="threads")
+        return int(requested)
+    import os
+
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not on Linux
+        return max(1, os.cpu_count() or 1)

@@ -72,6 +72,29 @@ class Diagnostics:
         self._shadow_ok = True
         self.index_target = False
 
+    # ------------------------------------------------------------------- parallel parts
+    def fork(self, comp: Any) -> Diagnostics:
+        """Empty counts for ``comp``, a fork of this one's computation."""
+        part = Diagnostics(comp)
+        part.index_target = self.index_target
+        part._shadow_ok = self._shadow_ok
+        part._shadow = None if self._shadow is None else self._shadow.fork()
+        return part
+
+    def merge(self, other: Diagnostics) -> None:
+        """Add the counts of a fork fed the rows after these."""
+        self.rows += other.rows
+        self.prob_rows += other.prob_rows
+        self.onehot_softmax += other.onehot_softmax
+        self.cells += other.cells
+        self.index_target = self.index_target or other.index_target
+        if not (self._shadow_ok and other._shadow_ok):
+            self._shadow_ok, self._shadow = False, None
+        elif self._shadow is None:
+            self._shadow = other._shadow
+        elif other._shadow is not None:
+            self._shadow.merge(other._shadow)
+
     # ------------------------------------------------------------------- per block
     def block(self, true: np.ndarray, pred: np.ndarray, sample_weight: Any, start: int,
               index_target: bool) -> None:
@@ -127,10 +150,13 @@ class Diagnostics:
             self._shadow.details = False
             self._shadow.diagnose = False
         try:
-            import warnings
+            if start == 0:  # the first block may note how it was read: not of this loss
+                import warnings
 
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    self._shadow.feed(true, pred, w, start=start)
+            else:  # (warnings.catch_warnings is not thread-safe: later blocks say nothing)
                 self._shadow.feed(true, pred, w, start=start)
         except Exception:  # the other reading does not fit after all: say nothing of it
             self._shadow_ok = False

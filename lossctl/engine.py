@@ -31,6 +31,7 @@ from lossctl.diagnostics import Diagnostics, reading
 from lossctl.blocks import BlockResult, Counters, Elements, Rows
 from lossctl.elements import ElementFeeds, RoleFeeds
 from lossctl.layout import Layout
+from lossctl.parts import Parts
 from lossctl.errors import DataError, ShapeError, UsageError, note, opt, warn
 from lossctl.losses import registry
 from lossctl.losses.reduction import Accumulator, aggregator
@@ -90,7 +91,7 @@ def _choice(name: str, value: str, allowed: Sequence[str]) -> str:
     return value
 
 
-class Computation(ElementFeeds, RoleFeeds):
+class Computation(ElementFeeds, RoleFeeds, Parts):
     """One loss computation fed in row blocks. See the module docstring.
 
     Args:

@@ -23,7 +23,7 @@ import numpy as np
 
 from lossctl.errors import ShapeError, UsageError, opt
 from lossctl.losses import segmentation
-from lossctl.losses.reduction import Accumulator, _ExactSum
+from lossctl.losses.reduction import Accumulator, ExactSum
 from lossctl.losses.spec import LossSpec
 
 __all__ = ["Overlap"]
@@ -34,15 +34,27 @@ class Overlap:
 
     def __init__(self, spec: LossSpec, options: dict[str, Any]) -> None:
         self.spec = spec
+        self._options = options
         self.axis: tuple[int, ...] | None = options.get("axis")
         params = {k: options[k] for k in ("alpha", "beta") if k in options}
         if spec.name == "tversky" or params:
             self._ratio = lambda s: segmentation.tversky_from_sums(s, **params)
         else:
             self._ratio = segmentation.dice_from_sums
-        self._totals = [_ExactSum() for _ in segmentation.OVERLAP_COLUMNS]
+        self._totals = [ExactSum() for _ in segmentation.OVERLAP_COLUMNS]
         self.acc = Accumulator()
         self._dtype: np.dtype | None = None
+
+    def fresh(self) -> Overlap:
+        """An empty overlap of the same loss (for another part of the rows)."""
+        return Overlap(self.spec, self._options)
+
+    def merge(self, other: Overlap) -> None:
+        """Add another part's sums."""
+        for mine, theirs in zip(self._totals, other._totals):
+            mine.merge(theirs)
+        self.acc.merge(other.acc)
+        self._dtype = self._dtype if other._dtype is None else other._dtype
 
     def feed(self, y_true: np.ndarray, y_pred: np.ndarray, weights: np.ndarray | None,
              reduction: str) -> np.ndarray:

@@ -64,6 +64,8 @@ class Request:
     header: bool | None = None
     delimiter: str | None = None
     memory_limit: str | int = budget.DEFAULT
+    #: threads computing blocks (None: one per core); the value is the same for any number
+    threads: int | None = None
     keep: bool = True
     details: bool = True
     report: bool = False
@@ -154,6 +156,7 @@ class Evaluation:
         registry.lookup(req.loss)  # an unknown name is the first thing to report
         self._check_inputs()
         self.budget = budget.parse_size(req.memory_limit)
+        self.threads = budget.threads(req.threads)
         self.read_options = inputs.read_options(req.header, req.delimiter, self.budget)
         cw, self.class_weight_source = inputs.class_weights(req.class_weight, self.read_options,
                                                             stdin)
@@ -223,7 +226,7 @@ class Evaluation:
                             if src is not None)
         self.row_bytes = row_bytes
         inputs.set_block_rows((t, p, w, *(s for _, s, _ in extra)),
-                              budget.block_rows(self.budget, row_bytes))
+                              budget.block_rows(self.budget // self.threads, row_bytes))
         comp = self.computations[0]
         self.rows = SampleRows(elementwise=comp.elementwise, class_names=req.classes,
                                offset=comp.offset)
@@ -268,10 +271,7 @@ class Evaluation:
                                         offset=self.computations[0].offset)
             if self.computations[0].spec.kind == "batch":
                 blocks = self._whole_batch(blocks)
-            for start, (yt, yp, w, roles) in blocks:
-                if start == 0:
-                    self._check_index_columns(yt, yp)
-                first = self._feed(start, yt, yp, w, roles)
+            for start, (yt, yp, w, roles), first in self._computed(blocks):
                 if start == 0 and req.classes is None and yt.dtype.kind in "US":
                     names = self.computations[0].classes  # string labels: shown by name
                     self.rows.class_names = names
@@ -299,11 +299,50 @@ class Evaluation:
             if cols is None:
                 diagnostics.index_column(block, names, role=role, source=inp.name)
 
+    def _computed(self, blocks: Iterator) -> Iterator[tuple[int, tuple, BlockResult]]:
+        """Each block with its result, in row order. The first block is computed here (it makes
+        the decisions: layout, class count, conversions); the others, with more than one
+        thread, by forks of the computations on a pool of threads (numpy releases the GIL),
+        merged back in row order: the value is bit-for-bit the same (exact sums)."""
+        from collections import deque
+
+        pool = None
+        pending: deque = deque()
+        try:
+            for start, block in blocks:
+                if pool is None and (start == 0 or self.threads < 2):
+                    if start == 0:
+                        self._check_index_columns(block[0], block[1])
+                    yield start, block, self._feed(start, *block)
+                    continue
+                if pool is None:
+                    from concurrent.futures import ThreadPoolExecutor
+
+                    pool = ThreadPoolExecutor(self.threads, thread_name_prefix="lossctl-block")
+                forks = [comp.fork() for comp in self.computations]
+                pending.append((start, block, forks,
+                                pool.submit(self._feed, start, *block, comps=forks)))
+                while len(pending) > self.threads:
+                    yield self._merged(pending.popleft())
+            while pending:
+                yield self._merged(pending.popleft())
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+
+    def _merged(self, item: tuple) -> tuple[int, tuple, BlockResult]:
+        start, block, forks, future = item
+        result = future.result()  # a block's error is raised in row order
+        for comp, part in zip(self.computations, forks):
+            comp.merge(part)
+        return start, block, result
+
     def _feed(self, start: int, yt: np.ndarray, yp: np.ndarray, w: np.ndarray | None,
-              roles: dict[str, np.ndarray]) -> BlockResult:
+              roles: dict[str, np.ndarray], comps: Sequence[Computation] | None = None,
+              ) -> BlockResult:
         weights = None if w is None else (w.reshape(-1) if w.ndim == 2 and w.shape[1] == 1
                                           else w)
-        first, *others = self.computations
+        first, *others = comps if comps is not None else self.computations
         result = first.feed(yt, yp, weights, start=start, inputs=self._inputs, roles=roles)
         for comp in others:
             if comp.layout is None and first.layout is not None and comp.class_axis is None:
@@ -430,7 +469,8 @@ def evaluate(
         **kwargs: ``dtype``, ``offset``, ``ignore_class``, ``elementwise``, ``class_axis``
             (N-D inputs: the axis of the classes, default the convention's: PyTorch's 1,
             Keras's -1), ``header``,
-            ``delimiter``, ``memory_limit``, ``keep`` (keep the per-sample values, default
+            ``delimiter``, ``memory_limit``, ``threads`` (threads computing blocks, default one
+            per core; the value is the same for any number), ``keep`` (keep the per-sample values, default
             True), ``details``, ``report``, ``top``, and the loss's own options
             (``from_logits``, ``label_smoothing``, ``delta``, ...).
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from lossctl.errors import DataError, ShapeError, opt
 from lossctl.losses._numerics import prepare, xlogy
-from lossctl.losses.reduction import Aggregate, ColumnSums, Held, _ExactSum, weighted_percentile
+from lossctl.losses.reduction import Aggregate, ColumnSums, Held, ExactSum, weighted_percentile
 
 __all__ = [
     "D2Pinball",
@@ -305,7 +305,7 @@ class D2Tweedie(Aggregate):
         w = self._weights(v, weights)
         if self.width is None:
             self.width = v.shape[1]
-            self._num = _ExactSum()
+            self._num = ExactSum()
             self._y = Held("the D² score's null model (the deviance from the mean)", self.limit)
             self._wy = Held("the D² score's null model (the deviance from the mean)", self.limit)
         with np.errstate(over="ignore", invalid="ignore"):

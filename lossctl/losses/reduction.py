@@ -34,106 +34,32 @@ output column's weighted mean (:class:`ColumnMean`: RMSE, RMSLE), each column's 
 (medians, quantiles, a mean taken before the deviations) hold them in memory within the memory
 limit (:class:`Held`) and fail clearly beyond it.
 
-Bit-for-bit stability: sums are taken over fixed chunks of :data:`CHUNK` rows with numpy's
-pairwise summation, and the chunk sums are combined exactly (``math.fsum``). Chunk boundaries sit
-at fixed row indices, so the result does not depend on how the input was split into blocks.
+Bit-for-bit stability: every sum is exact (:class:`ExactSum`: each value's mantissa is added
+into integer bins by exponent, and the bins are combined as one Python integer), and the value
+is the exactly rounded ratio of those integers. A sum is therefore the same however the rows were
+split into blocks, threads, processes or shards and in whatever order the parts are merged
+(:meth:`ExactSum.merge`), and it never overflows: a mean of finite values is finite whenever it
+is representable.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-
 import numpy as np
 
+from lossctl.losses.exact import ExactSum, _units
 from lossctl.losses.spec import REDUCTIONS
 
-#: Rows per summation chunk. Fixed: changing it changes the last bits of reduced values.
+#: Rows per chunk of the D² class sums' blocks (kept for callers that size by it).
 CHUNK = 65536
 
-__all__ = ["CHUNK", "DIVISORS", "REDUCTIONS", "SHIFT", "Accumulator", "Aggregate", "ColumnMean",
-           "ColumnMedian", "ColumnSums", "Held", "Maximum", "aggregator", "per_sample_values",
-           "weighted_percentile"]
+__all__ = ["CHUNK", "DIVISORS", "REDUCTIONS", "Accumulator", "Aggregate", "ColumnMean",
+           "ColumnMedian", "ColumnSums", "ExactSum", "Held", "Maximum", "aggregator",
+           "per_sample_values", "weighted_percentile"]
 
 
 #: Denominator rules (see the module docstring).
 DIVISORS = ("rows", "valid", "weights", "class_weights", "elements")
 
-
-#: Sums whose true value is beyond the float range are kept scaled by 2**-SHIFT (exact: a power
-#: of two), so a mean of finite values is finite whenever it is representable.
-SHIFT = 64
-
-
-class _ExactSum:
-    """Sum of a stream of float64 arrays, independent of how the stream is split.
-
-    Values are buffered into fixed CHUNK-row chunks; each full chunk is summed with numpy's
-    pairwise sum and the chunk sums are kept as exact partials for math.fsum. A chunk of finite
-    values whose sum overflows is summed again scaled by 2**-SHIFT, and the total is then kept
-    at that scale (:meth:`scaled`), so that dividing by the count gives the finite mean.
-    """
-
-    __slots__ = ("_buf", "_fill", "_partials")
-
-    def __init__(self) -> None:
-        self._buf = np.empty(CHUNK, dtype=np.float64)
-        self._fill = 0
-        self._partials: list[tuple[float, int]] = []  # (sum, scale exponent: 0 or -SHIFT)
-
-    def add(self, values: np.ndarray) -> None:
-        values = np.asarray(values, dtype=np.float64).reshape(-1)
-        i = 0
-        n = values.size
-        while i < n:
-            take = min(CHUNK - self._fill, n - i)
-            self._buf[self._fill : self._fill + take] = values[i : i + take]
-            self._fill += take
-            i += take
-            if self._fill == CHUNK:
-                self._partials.append(_chunk_sum(self._buf))
-                self._fill = 0
-
-    def scaled(self) -> tuple[float, int]:
-        """``(s, e)`` with the total equal to ``s * 2**-e``: ``e`` is 0 unless the total of
-        finite values is beyond the float range."""
-        parts = self._partials + ([_chunk_sum(self._buf[: self._fill])] if self._fill else [])
-        values = [p for p, _ in parts]
-        with np.errstate(invalid="ignore"):
-            if any(math.isnan(p) for p in values):
-                return math.nan, 0
-            if any(math.isinf(p) for p in values):
-                return float(sum(values)), 0  # inf, -inf or nan (inf - inf) as IEEE says
-        if all(e == 0 for _, e in parts):
-            try:
-                return math.fsum(values), 0
-            except OverflowError:  # finite chunk sums whose total is not
-                pass
-        return math.fsum(p if e else math.ldexp(p, -SHIFT) for p, e in parts), SHIFT
-
-    def total(self) -> float:
-        """The sum (inf when it is beyond the float range)."""
-        s, e = self.scaled()
-        return _unscale(s, e)
-
-
-def _chunk_sum(chunk: np.ndarray) -> tuple[float, int]:
-    with np.errstate(over="ignore", invalid="ignore"):
-        s = float(np.sum(chunk))
-    if math.isfinite(s) or not np.isfinite(chunk).all():
-        return s, 0
-    return float(np.sum(chunk * 2.0**-SHIFT)), SHIFT
-
-
-def _unscale(s: float, e: int) -> float:
-    if not e:
-        return s
-    try:
-        return math.ldexp(s, e)
-    except OverflowError:
-        return math.copysign(math.inf, s)
-
-
-@dataclass
 class Accumulator:
     """Running sums over per-sample losses, fed one block at a time.
 
@@ -141,14 +67,25 @@ class Accumulator:
     ``weights`` (N,) or None (all 1), a boolean ``valid`` mask (N,) or None (all valid; ignored
     rows must already have value 0), the class weights of each row's target ``class_weights``
     (N,) or None, and the number of elements per row ``width`` (C, for torch's per-element mean).
+    Every sum is exact (:class:`ExactSum`), so accumulators fed different parts of the rows
+    merge (:meth:`merge`) into the value one accumulator fed every row gives.
     """
 
-    rows: int = 0
-    valid: int = 0
-    elements: int = 0
-    _wl: _ExactSum = field(default_factory=_ExactSum)
-    _w: _ExactSum = field(default_factory=_ExactSum)
-    _cw: _ExactSum = field(default_factory=_ExactSum)
+    __slots__ = ("rows", "valid", "elements", "_wl", "_w", "_cw")
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.valid = 0
+        self.elements = 0
+        self._wl = ExactSum()
+        self._w = ExactSum()  # weights given (1 per valid row without one: added as a count)
+        self._cw = ExactSum()
+
+    def __getstate__(self) -> tuple:
+        return self.rows, self.valid, self.elements, self._wl, self._w, self._cw
+
+    def __setstate__(self, state: tuple) -> None:
+        self.rows, self.valid, self.elements, self._wl, self._w, self._cw = state
 
     def add(
         self,
@@ -161,17 +98,38 @@ class Accumulator:
     ) -> None:
         values = np.asarray(values, dtype=np.float64)
         n = values.shape[0]
-        w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
-        mask = np.ones(n, dtype=bool) if valid is None else np.asarray(valid, dtype=bool)
-        wl = w * values
-        wl = np.where(mask, wl, 0.0)  # an ignored row contributes exactly 0, even if w is inf
+        mask = None if valid is None else np.asarray(valid, dtype=bool)
+        nvalid = n if mask is None or mask.all() else int(mask.sum())
+        if mask is not None and nvalid == n:
+            mask = None
+        if weights is None:
+            wl = values if mask is None else np.where(mask, values, 0.0)
+            self._w.add_count(nvalid)
+        else:
+            w = np.asarray(weights, dtype=np.float64)
+            wl = w * values
+            if mask is not None:  # an ignored row contributes exactly 0, even if w is inf
+                wl = np.where(mask, wl, 0.0)
+                w = np.where(mask, w, 0.0)
+            self._w.add(w)
         self._wl.add(wl)
-        self._w.add(np.where(mask, w, 0.0))
-        cw = np.ones(n) if class_weights is None else np.asarray(class_weights, dtype=np.float64)
-        self._cw.add(np.where(mask, cw, 0.0))
+        if class_weights is None:
+            self._cw.add_count(nvalid)
+        else:
+            cw = np.asarray(class_weights, dtype=np.float64)
+            self._cw.add(cw if mask is None else np.where(mask, cw, 0.0))
         self.rows += n
-        self.valid += int(mask.sum())
+        self.valid += nvalid
         self.elements += n * width
+
+    def merge(self, other: Accumulator) -> None:
+        """Add the sums of another accumulator (fed other rows)."""
+        self.rows += other.rows
+        self.valid += other.valid
+        self.elements += other.elements
+        self._wl.merge(other._wl)
+        self._w.merge(other._w)
+        self._cw.merge(other._cw)
 
     @property
     def weighted_sum(self) -> float:
@@ -200,20 +158,26 @@ class Accumulator:
 
     def reduce(self, rule: str | None, *, empty: str = "zero", scale: float = 1.0,
                divisor: float | None = None) -> float:
-        """The reduced value: ``scale * sum(w*l) / divisor(rule)``, or the sum when rule is None.
+        """The reduced value: ``scale * sum(w*l) / divisor(rule)``, or the sum when rule is None,
+        exactly rounded from the exact sums.
 
         ``empty`` says what a zero divisor gives: ``"zero"`` (Keras ``divide_no_nan``) or
         ``"nan"`` (PyTorch: 0/0). ``divisor`` replaces the rule's (batchmean of N-D samples
         divides by the samples, not by the rows of their elements).
         """
-        s, e = self._wl.scaled()
-        s *= scale
         if rule is None:
-            return _unscale(s, e)
+            return self._wl.ratio(1.0, scale)
         d = self.divisor(rule) if divisor is None else float(divisor)
         if d == 0:
             return 0.0 if empty == "zero" else math.nan
-        return _unscale(s / d, e)  # the mean of finite values is finite when representable
+        if not math.isfinite(d):
+            with np.errstate(invalid="ignore"):
+                return float(np.float64(self._wl.total()) * scale / d)
+        if rule == "weights" and divisor is None:
+            return self._wl.over(self._w, scale)
+        if rule == "class_weights" and divisor is None:
+            return self._wl.over(self._cw, scale)
+        return self._wl.ratio(d, scale)
 
 
 def per_sample_values(values: np.ndarray, weights: np.ndarray | None, valid: np.ndarray,
@@ -255,45 +219,39 @@ def per_sample_values(values: np.ndarray, weights: np.ndarray | None, valid: np.
 
 
 class ColumnSums:
-    """Per-column sums of a stream of ``(n, C)`` float64 blocks, independent of how the stream
-    is split: rows are buffered into fixed chunks of ``max(1, CHUNK // C)`` rows (boundaries at
-    fixed row indices), each chunk is summed by numpy, and the chunk sums are added per column
-    with an error-free two-sum (the compensation is kept beside the sum)."""
+    """Exact per-column sums of a stream of ``(n, C)`` float64 blocks (one :class:`ExactSum`
+    per column, added in one vectorised pass), mergeable like them."""
 
     def __init__(self, width: int) -> None:
         self.width = width
-        self._rows = max(1, CHUNK // max(width, 1))
-        self._buf = np.empty((self._rows, width), dtype=np.float64)
-        self._fill = 0
-        self._sum = np.zeros(width)
-        self._comp = np.zeros(width)
+        self._sums = [ExactSum() for _ in range(width)]
+        self._groups: np.ndarray | None = None
+
+    def __getstate__(self) -> dict:
+        return {"width": self.width, "_sums": self._sums, "_groups": None}
 
     def add(self, values: np.ndarray) -> None:
         values = np.asarray(values, dtype=np.float64).reshape(-1, self.width)
-        i, n = 0, values.shape[0]
-        while i < n:
-            take = min(self._rows - self._fill, n - i)
-            self._buf[self._fill:self._fill + take] = values[i:i + take]
-            self._fill += take
-            i += take
-            if self._fill == self._rows:
-                self._flush()
+        if not values.size:
+            return
+        if not np.isfinite(values).all():
+            for j, total in enumerate(self._sums):
+                total.add(values[:, j])
+            return
+        n = values.shape[0]
+        if self._groups is None or self._groups.size < values.size:
+            self._groups = np.tile(np.arange(self.width, dtype=np.intp), n)
+        for total, units in zip(self._sums, _units(values.reshape(-1),
+                                                   self._groups[:values.size], self.width)):
+            total._units += units
 
-    def _flush(self) -> None:
-        with np.errstate(over="ignore", invalid="ignore"):
-            x = self._buf[:self._fill].sum(axis=0)
-            t = self._sum + x
-            b = t - self._sum
-            self._comp += (self._sum - (t - b)) + (x - b)
-            self._sum = t
-        self._fill = 0
+    def merge(self, other: ColumnSums) -> None:
+        for mine, theirs in zip(self._sums, other._sums):
+            mine.merge(theirs)
 
     def total(self) -> np.ndarray:
         """The (C,) column sums."""
-        if self._fill:
-            self._flush()
-        with np.errstate(invalid="ignore", over="ignore"):
-            return np.where(np.isfinite(self._sum), self._sum + self._comp, self._sum)
+        return np.array([t.total() for t in self._sums], dtype=np.float64)
 
 
 class Held:
@@ -317,7 +275,11 @@ class Held:
 
     def add(self, values: np.ndarray) -> None:
         values = np.asarray(values, dtype=np.float64)
-        self.count += values.size
+        self._check(values.size)
+        self._blocks.append(values.copy())
+
+    def _check(self, size: int) -> None:
+        self.count += size
         if self.count * self.BYTES > self.limit:
             from lossctl.errors import UsageError, opt
 
@@ -329,7 +291,12 @@ class Held:
                 hint=f"raise {opt('memory_limit')} (for example {opt('memory_limit', '2G')}): "
                 "a median or quantile cannot be computed exactly from running sums",
                 option="memory_limit")
-        self._blocks.append(values.copy())
+
+    def merge(self, other: Held) -> None:
+        """Append another holder's values (those of the rows after this one's)."""
+        for block in other._blocks:
+            self._check(block.size)
+            self._blocks.append(block)
 
     def array(self, width: int) -> np.ndarray:
         """The held values as one ``(N, width)`` array (the blocks are released)."""
@@ -386,7 +353,7 @@ class Aggregate:
         self.weighted = False
         self.rows = 0
         self.width: int | None = None
-        self._w = _ExactSum()
+        self._w = ExactSum()
 
     def _weights(self, values: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
         n = values.shape[0]
@@ -396,6 +363,27 @@ class Aggregate:
         w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
         self._w.add(w)
         return w
+
+    def fresh(self) -> Aggregate:
+        """An empty aggregate of the same metric and options (for another part of the rows)."""
+        return type(self)(self.options, self.limit)
+
+    def merge(self, other: Aggregate) -> None:
+        """Fold in an aggregate of the same metric fed the rows after this one's, giving the
+        value one aggregate fed all of them gives: counts add, sums merge, held values are
+        appended. A subclass with other state extends this."""
+        if not other.rows:
+            return
+        if not self.rows:
+            self.__dict__.update(other.__dict__)
+            return
+        self.rows += other.rows
+        self.weighted = self.weighted or other.weighted
+        for name, value in vars(other).items():
+            mine = getattr(self, name, None)
+            if name != "_w" and mine is not None and hasattr(type(value), "merge"):
+                mine.merge(value)
+        self._w.merge(other._w)
 
     @staticmethod
     def columns(values: np.ndarray) -> np.ndarray:
@@ -477,6 +465,15 @@ class Maximum(Aggregate):
             self._max = m if self.width is None or math.isnan(m) else (
                 max(self._max, m) if not math.isnan(self._max) else self._max)
             self.width = 1
+
+    def merge(self, other: Aggregate) -> None:
+        if other.width is None:
+            return
+        if self.width is None or math.isnan(other._max):
+            self._max, self.width = other._max, other.width
+        elif not math.isnan(self._max):
+            self._max = max(self._max, other._max)
+        self.rows += other.rows
 
     def value(self) -> float:
         return self._max if self.width is not None else math.nan

@@ -22,7 +22,7 @@ import numpy as np
 
 from lossctl.errors import DataError, opt
 from lossctl.losses._numerics import check_convention, sklearn_clip, xlogy
-from lossctl.losses.reduction import Aggregate, ColumnSums, _ExactSum
+from lossctl.losses.reduction import Aggregate, ColumnSums, ExactSum
 
 __all__ = [
     "D2Brier",
@@ -289,7 +289,7 @@ class _ClassSums(Aggregate):
             self.width = y.shape[1]
             self._k = ColumnSums(self.width)
             self._k2 = ColumnSums(self.width)
-            self._num = _ExactSum()
+            self._num = ExactSum()
         self._k.add(w[:, None] * y)
         self._k2.add(w[:, None] * np.square(y))
         with np.errstate(over="ignore", invalid="ignore"):
