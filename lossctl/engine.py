@@ -429,6 +429,7 @@ class Computation(ElementFeeds, RoleFeeds, Parts):
             extremes=self.extremes,
             elements=None if self.layout is None else self.acc.rows,
             shape=None if self.layout is None else self.layout.dims,
+            details=None if self.aggregate is None else self.aggregate.details(),
         )
 
     def _rule(self) -> tuple[str | None, float, str]:

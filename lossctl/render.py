@@ -26,6 +26,7 @@ __all__ = [
     "TaskProgress",
     "build_table",
     "compare",
+    "details",
     "format_cell",
     "inspection",
     "is_number",
@@ -378,6 +379,28 @@ def report(rep: Any, *, console: Console, precision: int = 6, width: int = 30) -
                 Text(bar(b.count, biggest, width), style="cyan"),
             )
         console.print(grid)
+
+
+def details(data: dict[str, Any], *, console: Console, precision: int = 6) -> None:
+    """Print a metric's extra tables (:attr:`lossctl.result.Result.details`): its numbers as one
+    grid, each list of rows as a table, a confusion matrix with the true classes down the side."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    for key, value in data.items():
+        if not isinstance(value, (list, dict)):
+            grid.add_row(Text(key.replace("_", " ")), Text(format_cell(value, max(precision, 8))))
+    if grid.row_count:
+        console.print(grid)
+    for key, value in data.items():
+        if isinstance(value, dict) and "matrix" in value:
+            labels = [str(v) for v in value["labels"]]
+            rows = [[label, *row] for label, row in zip(labels, value["matrix"])]
+            console.print(build_table(["true \\ predicted", *labels], rows, precision=precision,
+                                      title="confusion matrix (rows: true class)"))
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            console.print(build_table(list(value[0]), [list(r.values()) for r in value],
+                                      title=key.replace("_", " "), precision=precision))
 
 
 def compare(rows: Sequence[Any], *, console: Console, precision: int = 6) -> None:

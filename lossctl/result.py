@@ -75,6 +75,10 @@ class Result:
     #: N-D inputs: the number of elements (pixels, tokens) and one sample's shape of y_pred
     elements: int | None = None
     shape: tuple[int, ...] | None = None
+    #: a metric's extra tables, from its aggregate's ``details()`` (plain JSON-able data):
+    #: ``confusion_matrix`` (labels, matrix), ``per_class`` rows, the ``reliability`` table of
+    #: the calibration errors, the Brier components and their ``reliability_table``
+    details: dict[str, Any] | None = None
 
     def gate(self, *, fail_above: float | None = None, fail_below: float | None = None) -> None:
         """The CI gate of ``--fail-above`` / ``--fail-below``: raise
@@ -124,7 +128,8 @@ class Result:
 
     def to_dict(self, *, flag: FlagRenderer | None = None) -> dict[str, Any]:
         """The JSON form: the header fields, then ``per_sample`` (and ``elementwise``) when
-        kept, or ``compare`` rows for a comparison. Texts spell options with ``flag``."""
+        kept, or ``compare`` rows for a comparison, then a metric's ``details``. Texts spell
+        options with ``flag``."""
         if self.compare is not None:
             return {"loss": self.loss, "compare": [
                 {**asdict(r), "reason": render_options(r.reason, flag)} for r in self.compare]}
@@ -133,6 +138,8 @@ class Result:
             out["per_sample"] = self.per_sample.tolist()
         if self.elementwise is not None:
             out["elementwise"] = self.elementwise.tolist()
+        if self.details is not None:
+            out["details"] = self.details
         return out
 
 

@@ -126,9 +126,13 @@ class ComputeOutput:
             from lossctl.errors import render_options
 
             result.report.predictions = render_options(result.report.predictions, self.flag)
-            draw(self.env, self.output, self.no_color,
-                 lambda console: render.report(result.report, console=console,
-                                               precision=self.precision))
+
+            def paint(console: Any) -> None:
+                render.report(result.report, console=console, precision=self.precision)
+                if result.details:  # a metric's tables: confusion matrix, reliability, ...
+                    render.details(result.details, console=console, precision=self.precision)
+
+            draw(self.env, self.output, self.no_color, paint)
         elif self.value_only:
             if not self.stream_lines:
                 from lossctl.out import write_value
@@ -187,7 +191,8 @@ class ComputeOutput:
                     if not data:
                         break
                     arr.write(np.frombuffer(data, dtype=np.float64).reshape(-1, *item))
-        names = ("value", "samples", *(("elements", "shape") if result.shape else ()), "classes")
+        names = ("value", "samples", *(("elements", "shape") if result.shape else ()), "classes",
+                 *(("details",) if result.details is not None else ()))
         for name in names:
             value = getattr(result, name)
             self._doc.field(name, list(value) if name == "shape" else value)

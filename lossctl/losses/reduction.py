@@ -396,6 +396,10 @@ class Aggregate:
     def value(self) -> float:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def details(self) -> dict | None:
+        """A metric's tables beside its value (plain JSON-able data), or None."""
+        return None
+
 
 class ColumnMean(Aggregate):
     """The root of each output column's weighted mean, averaged over the columns (scikit-learn

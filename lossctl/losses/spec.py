@@ -134,6 +134,7 @@ DOMAINS = {
     "axes": "be none or axis numbers such as 1,2",
     "l2|cosine": "be l2 or cosine",
     "tweedie": "be 0 or below, or 1 or above (no Tweedie distribution has a power in (0, 1))",
+    "equal-width|equal-mass": "be equal-width or equal-mass",
 }
 
 
@@ -224,6 +225,13 @@ OPTIONS: Mapping[str, Option] = MappingProxyType(
                    "3 inverse Gaussian; none lies in (0, 1).", "P", "tweedie"),
             Option("normalize", bool, "scikit-learn's normalize (zero_one_loss, log_loss): on "
                    "(default), the (weighted) mean; off, the (weighted) sum, as reduction sum."),
+            Option("k", int, "top_k_accuracy: a row is a hit when its true class is among the K "
+                   "highest scores (default 2, as scikit-learn).", "K", ">0"),
+            Option("bins", int, "Calibration metrics: the bins of the reliability table "
+                   "(calibration errors: 15; brier_decomposition: 10).", "B", ">0"),
+            Option("binning", str, "Calibration errors: equal-width bins of the confidence "
+                   "(default) or equal-mass bins, each holding as many rows.",
+                   "equal-width|equal-mass", "equal-width|equal-mass"),
         )
     }
 )

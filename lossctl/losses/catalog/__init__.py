@@ -13,6 +13,7 @@ from lossctl.losses.catalog import (
     embedding,
     fenchel,
     margin,
+    metrics,
     ranking,
     regression,
     scores,
@@ -25,6 +26,7 @@ SPECS = (
     + deviance.SPECS
     + classification.SPECS
     + scores.SPECS
+    + metrics.SPECS
     + divergence.SPECS
     + margin.SPECS
     + fenchel.SPECS

@@ -1,0 +1,216 @@
+"""Ranking metrics: ROC AUC and average precision, as scikit-learn computes them.
+
+A ranking needs every score at once: the aggregates hold the scores within the memory limit
+(:class:`~lossctl.losses.reduction.Held`) and fail clearly beyond it, naming the option that
+raises the limit; there is no streaming approximation yet. How a block names its classes (one
+score column, two, or one per class) is :func:`ranking_inputs`; the label checks are shared
+with :mod:`lossctl.losses.metrics`.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from lossctl.errors import UsageError, opt
+from lossctl.losses._numerics import check_convention
+from lossctl.losses.metrics import binary_labels, true_classes, whole_labels
+from lossctl.losses.reduction import Aggregate, Held
+
+__all__ = ["AveragePrecision", "HeldScores", "RocAuc", "average_precision", "ranking_inputs",
+           "roc_auc"]
+
+
+class HeldScores(Held):
+    """:class:`Held` whose error says why a ranking needs every score."""
+
+    def _check(self, size: int) -> None:
+        self.count += size
+        if self.count * self.BYTES > self.limit:
+            need = self.count * self.BYTES
+            raise UsageError(
+                f"{self.what} ranks every score, and {self.count} values (about "
+                f"{need / 2**20:.0f} MB with the sort) are beyond the memory limit "
+                f"({self.limit / 2**20:.0f} MB)",
+                hint=f"raise {opt('memory_limit')} (for example {opt('memory_limit', '2G')}): "
+                "the exact value needs every score at once, and there is no streaming "
+                "approximation yet", option="memory_limit")
+
+
+def ranking_inputs(y_true, y_pred, name: str) -> tuple[np.ndarray, np.ndarray, bool]:
+    """(true classes, scores, binary): one score column or two (the second is the positive
+    class's) are a binary problem with 0/1 labels; more are one column per class."""
+    s = np.asarray(y_pred, dtype=np.float64)
+    c = s.shape[1]
+    if c == 1:
+        t = whole_labels(np.asarray(y_true).reshape(-1), name)
+        binary_labels(t, name)
+        return t, s, True
+    t = true_classes(y_true, c, name)
+    return t, (s[:, 1:] if c == 2 else s), c == 2
+
+
+def _ranked_score(y_true, y_pred, name: str) -> np.ndarray:
+    t, s, binary = ranking_inputs(y_true, y_pred, name)
+    return s[:, 0] if binary else s[np.arange(s.shape[0]), t]
+
+
+def roc_auc(y_true, y_pred, *, convention: str = "sklearn") -> np.ndarray:
+    """ROC AUC: the area under the ROC curve, the probability that a positive row scores
+    above a negative one (ties count half), as scikit-learn ``roc_auc_score``.
+
+    Formula: binary: ``AUC = sum_{i pos, j neg} w_i w_j ([s_i > s_j] + [s_i = s_j] / 2) /
+    (W_pos W_neg)``, the trapezoidal area of scikit-learn's ``roc_curve``; several classes:
+    the unweighted mean of each class's one-vs-rest AUC (``multi_class="ovr"``,
+    ``average="macro"``). Per sample: the score ranked (of the positive class, or of the
+    row's true class).
+
+    Returns:
+        (N,) PER-SAMPLE values: the scores ranked (a ranking has no per-sample value).
+
+    Conventions:
+        Binary: one score column (P(positive) or a decision function) with 0/1 labels, or two
+        columns (the second is ranked). Only one class present gives NaN, as scikit-learn
+        (which warns); with several classes, a class absent from y_true makes the macro mean
+        NaN, as scikit-learn with ``labels=range(C)``. scikit-learn refuses several-class
+        scores whose rows do not sum to 1; lossctl ranks any scores. Exact: every score is held
+        within the memory limit (about 40 bytes per value); beyond it there is a clear error
+        and no approximation yet.
+    """
+    check_convention(convention)
+    return _ranked_score(y_true, y_pred, "roc_auc")
+
+
+def average_precision(y_true, y_pred, *, convention: str = "sklearn") -> np.ndarray:
+    """Average precision: the precision at each threshold weighted by the recall it adds, as
+    scikit-learn ``average_precision_score`` (the step-wise area under the precision-recall
+    curve, no interpolation).
+
+    Formula: over the distinct scores t in decreasing order, ``AP = sum_t (R_t - R_{t-1})
+    P_t`` with ``P_t = TP_t / (TP_t + FP_t)``, ``R_t = TP_t / TP`` (weighted counts of the
+    rows scoring t or more); several classes: the unweighted mean of the one-vs-rest APs.
+    Per sample: the score ranked (of the positive class, or of the row's true class).
+
+    Returns:
+        (N,) PER-SAMPLE values: the scores ranked (a ranking has no per-sample value).
+
+    Conventions:
+        Binary as for roc_auc. No positive row gives 0 (scikit-learn sets the recall to 1 and
+        warns). Several classes: scikit-learn binarises y_true by the classes present, so it
+        needs every class in y_true; here the classes are the columns and a class absent from
+        y_true counts 0, as scikit-learn on ``label_binarize(y_true, classes=range(C))``.
+        Every score is held within the memory limit, as for roc_auc.
+    """
+    check_convention(convention)
+    return _ranked_score(y_true, y_pred, "average_precision")
+
+
+def _grouped(s: np.ndarray, pos: np.ndarray, w: np.ndarray, descending: bool
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """The weights of the positive and negative rows at each distinct score, in order."""
+    order = np.argsort(s, kind="mergesort")
+    if descending:
+        order = order[::-1]
+    ss = s[order]
+    wp = np.where(pos[order], w[order], 0.0)
+    wn = w[order] - wp
+    starts = np.concatenate([[0], np.flatnonzero(ss[1:] != ss[:-1]) + 1])
+    return np.add.reduceat(wp, starts), np.add.reduceat(wn, starts)
+
+
+def binary_auc(s: np.ndarray, pos: np.ndarray, w: np.ndarray) -> float:
+    """Weighted ROC AUC of one binary ranking (NaN without both classes)."""
+    if not s.size or pos.all() or not pos.any():
+        return math.nan
+    p, n = _grouped(s, pos, w, descending=False)
+    below = np.cumsum(n) - n
+    den = p.sum() * n.sum()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return float(np.sum(p * (below + n / 2)) / den)
+
+
+def binary_ap(s: np.ndarray, pos: np.ndarray, w: np.ndarray) -> float:
+    """Weighted average precision of one binary ranking (0 without positive rows)."""
+    if not s.size:
+        return math.nan
+    p, n = _grouped(s, pos, w, descending=True)
+    tps, fps = np.cumsum(p), np.cumsum(n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = np.where(tps + fps != 0, tps / (tps + fps), 0.0)
+        recall = np.ones_like(tps) if tps[-1] == 0 else tps / tps[-1]
+    gained = np.diff(np.concatenate([[0.0], recall]))
+    return max(0.0, float(np.sum(gained * precision)))
+
+
+class _Ranked(Aggregate):
+    """Every score, label and weight held in row order (:class:`HeldScores`); the value is
+    computed once at the end (merging appends, so any split gives the same bits)."""
+
+    NAME = "roc_auc"
+
+    def __init__(self, options: dict, limit: int) -> None:
+        super().__init__(options, limit)
+        self.binary: bool | None = None
+        self._held = HeldScores(self.NAME, limit)
+        self._cache: list[float] | None = None
+
+    def add(self, target, pred, values, weights) -> None:
+        t, s, binary = ranking_inputs(target, pred, self.NAME)
+        w = self._weights(s, weights)
+        self.binary, self.width = binary, s.shape[1]
+        self._held.add(np.column_stack([s, t.astype(np.float64), w]))
+        self._cache = None
+
+    def merge(self, other: Aggregate) -> None:
+        if not other.rows:
+            return
+        if not self.rows:
+            self.__dict__.update(other.__dict__)
+            return
+        self.rows += other.rows
+        self.weighted = self.weighted or other.weighted
+        self._w.merge(other._w)
+        self._held.merge(other._held)
+        self._cache = None
+
+    @staticmethod
+    def _score(s: np.ndarray, pos: np.ndarray, w: np.ndarray) -> float:
+        raise NotImplementedError
+
+    def per_class(self) -> list[float]:
+        """The binary value, or each class's one-vs-rest value."""
+        if self._cache is None:
+            a = self._held.array(self.width + 2)
+            s, t, w = a[:, :self.width], a[:, self.width], a[:, self.width + 1]
+            if self.binary:
+                self._cache = [self._score(s[:, 0], t == 1, w)]
+            else:
+                self._cache = [self._score(s[:, k], t == k, w) for k in range(self.width)]
+        return self._cache
+
+    def value(self) -> float:
+        if not self.rows:
+            return math.nan
+        return float(np.mean(self.per_class()))
+
+    def details(self) -> dict | None:
+        if not self.rows or self.binary:
+            return None
+        key = "auc" if self.NAME == "roc_auc" else "average_precision"
+        return {"average": "macro", "per_class": [
+            {"class": k, key: None if math.isnan(v) else v}
+            for k, v in enumerate(self.per_class())]}
+
+
+class RocAuc(_Ranked):
+    """scikit-learn ``roc_auc_score`` (binary, or ``multi_class="ovr"`` macro)."""
+
+    NAME = "roc_auc"
+    _score = staticmethod(binary_auc)
+
+
+class AveragePrecision(_Ranked):
+    """scikit-learn ``average_precision_score`` (binary, or macro one-vs-rest)."""
+
+    NAME = "average_precision"
+    _score = staticmethod(binary_ap)
