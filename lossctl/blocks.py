@@ -2,14 +2,14 @@
 (per element of N-D samples), and the conditions counted over all blocks (:class:`Counters`)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from lossctl.record import record
 
 import numpy as np
 
 __all__ = ["BlockResult", "Counters", "Elements", "Rows"]
 
 
-@dataclass
+@record
 class BlockResult:
     """What ``feed`` returns for one block: per-sample values and what the report needs."""
 
@@ -24,7 +24,7 @@ class BlockResult:
     elements: Elements | None = None
 
 
-@dataclass
+@record
 class Elements:
     """One block of an N-D computation, per element (``n * P`` of them): the weighted loss,
     the true and predicted class, and whether it was ignored."""
@@ -35,7 +35,7 @@ class Elements:
     valid: np.ndarray
 
 
-@dataclass
+@record
 class Rows:
     """What one block's rows gave, before they become per-sample values."""
 
@@ -48,7 +48,7 @@ class Rows:
     pred: np.ndarray
 
 
-@dataclass
+@record
 class Counters:
     """Conditions counted over all blocks, reported once at the end."""
 

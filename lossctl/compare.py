@@ -7,7 +7,7 @@ the sum over elements, and the notes each registry entry carries.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from lossctl.record import record
 from typing import Any
 
 from lossctl.losses.spec import LossSpec
@@ -15,7 +15,7 @@ from lossctl.losses.spec import LossSpec
 __all__ = ["Run", "reasons"]
 
 
-@dataclass
+@record
 class Run:
     """One convention's result, as :func:`reasons` needs it."""
 

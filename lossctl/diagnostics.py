@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Sequence
-from dataclasses import dataclass
+from lossctl.record import record
 from typing import Any
 
 import numpy as np
@@ -34,7 +34,7 @@ INDEX_NAMES = frozenset({"", "index", "unnamed: 0", "idx", "row", "rownames", ".
 MIN_EVIDENCE = 10
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Reading:
     """How the predictions are read: ``kind`` (probabilities, logits, ...) and why."""
 

@@ -7,7 +7,6 @@ Errors of a source are about the pipeline's options: a reader's ``cols`` becomes
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Iterator, Sequence
 from typing import IO, Any
@@ -18,6 +17,7 @@ from lossctl import budget
 from lossctl.errors import DataError, LossctlError, ShapeError, UsageError, opt
 from lossctl.io import ReadOptions, aligned, open_source, read_array
 from lossctl.io.columns import select as select_columns
+from lossctl.record import replace
 
 __all__ = [
     "ArraySource",
@@ -145,7 +145,7 @@ def weight_column(src: Any, spec: str | None, *, maps: bool = False) -> list[int
 def set_block_rows(sources: Sequence[Any], rows: int) -> None:
     """Give every (distinct) source blocks of ``rows`` rows."""
     for src in {id(s): s for s in sources if s is not None}.values():
-        src.options = dataclasses.replace(src.options, block_rows=rows)
+        src.options = replace(src.options, block_rows=rows)
 
 
 def _numbers(block: np.ndarray, role: str, name: str | None, option: str) -> np.ndarray:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from lossctl.record import record
 
 import numpy as np
 
@@ -59,7 +59,7 @@ def plural(n: int, word: str, words: str | None = None) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {words or word + 's'}"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ClassSpace:
     """The set of classes a one-hot matrix has columns for.
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from lossctl.record import record
 from typing import Any
 
 import numpy as np
@@ -36,7 +36,7 @@ def _dims(shape: Sequence[int]) -> str:
     return "(N, " + ", ".join(str(d) for d in shape) + ")" if shape else "(N,)"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Layout:
     """How one sample of an N-D input maps to rows of classes.
 

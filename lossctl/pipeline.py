@@ -19,11 +19,11 @@ as they are computed, so a caller can stream them out in bounded memory.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import math
 import os
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from lossctl.record import field, record, replace
+from lossctl.record import fields as record_fields
 from typing import IO, Any
 
 import numpy as np
@@ -40,7 +40,7 @@ from lossctl.validation import Input
 __all__ = ["Evaluation", "Request", "evaluate", "make_computations", "request"]
 
 
-@dataclass
+@record
 class Request:
     """Everything one evaluation needs; see :func:`evaluate` for the fields."""
 
@@ -80,7 +80,7 @@ class Request:
     role_cols: dict[str, str] = field(default_factory=dict)
 
 
-_FIELDS = {f.name for f in dataclasses.fields(Request)} - {"options", "roles", "role_cols"}
+_FIELDS = {f.name for f in record_fields(Request)} - {"options", "roles", "role_cols"}
 
 
 def request(loss: str, y_true: Any = None, y_pred: Any = None, **kwargs: Any) -> Request:
@@ -203,7 +203,7 @@ class Evaluation:
         req = self.request
         ro = self.read_options
         # class names known up front are labels: a first line of them is data, not a header
-        tro = ro if req.classes is None else dataclasses.replace(ro, known_labels=tuple(req.classes))
+        tro = ro if req.classes is None else replace(ro, known_labels=tuple(req.classes))
         t = stack.enter_context(inputs.open_input(req.y_true, "y_true", tro, self.stdin))
         same = req.y_pred is None
         p = t if same else stack.enter_context(inputs.open_input(req.y_pred, "y_pred", ro,

@@ -8,13 +8,13 @@ pipeline (:mod:`lossctl.pipeline`, ``report=True``) and keeps:
 - a histogram of per-sample losses over log-spaced (or, for signed losses, linear) bins, from a
   bounded reservoir of values (exact when N <= ``reservoir``).
 
-:meth:`ReportBuilder.build` returns a plain :class:`Report` (dataclasses and lists: JSON-able,
+:meth:`ReportBuilder.build` returns a plain :class:`Report` (records and lists: JSON-able,
 rendered by :mod:`lossctl.render`). No rich here.
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from lossctl.record import field, record
 from typing import Any
 
 import numpy as np
@@ -22,7 +22,7 @@ import numpy as np
 from lossctl.result import class_label
 
 
-@dataclass
+@record
 class Worst:
     index: int
     true: str | None
@@ -31,7 +31,7 @@ class Worst:
     loss: float
 
 
-@dataclass
+@record
 class ClassRow:
     label: str
     count: int
@@ -40,14 +40,14 @@ class ClassRow:
     accuracy: float | None
 
 
-@dataclass
+@record
 class Bin:
     lo: float
     hi: float
     count: int
 
 
-@dataclass
+@record
 class Report:
     loss: str
     alias: str | None

@@ -11,7 +11,7 @@ for the writers; the CLI streams them as they are computed.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from lossctl.record import asdict, field, record
 from typing import Any
 
 import numpy as np
@@ -33,7 +33,7 @@ def class_label(cls: int | None, class_names: Sequence[str] | None, offset: int 
     return str(cls + offset)
 
 
-@dataclass
+@record
 class CompareRow:
     """One convention's value in a comparison, and why it differs from the first."""
 
@@ -44,7 +44,7 @@ class CompareRow:
     reason: str
 
 
-@dataclass
+@record
 class Result:
     """A finished evaluation. See the module docstring."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from lossctl.record import record
 from typing import Any
 
 import numpy as np
@@ -34,7 +34,7 @@ __all__ = [
 COLUMN_OPTION = {"y_true": "true_cols", "y_pred": "pred_cols", "sample_weight": "weight_cols"}
 
 
-@dataclass
+@record
 class Input:
     """One input of a computation: its role, the source it came from, how to locate a row."""
 

@@ -8,7 +8,6 @@ All test data is generated into tmp_path at run time.
 """
 from __future__ import annotations
 
-import dataclasses
 import io
 import math
 import os
@@ -22,6 +21,7 @@ from conftest import _LAUNCHER, subprocess_env
 from lossctl import budget
 from lossctl.errors import InputError, ShapeError, UsageError
 from lossctl.io import ReadOptions, open_source, read_array
+from lossctl.record import replace
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
@@ -415,15 +415,16 @@ def test_lists_of_strings_and_all_null_lists_are_errors_when_selected(tmp_path):
 #: Opens a source as the pipeline does (blocks sized from the budget with 8 bytes a value),
 #: reads every block and prints the row count and the sum.
 _READ_ALL = """
-import dataclasses, math, sys
+import math, sys
 import numpy as np
 from lossctl import budget
+from lossctl.record import replace
 from lossctl.io import open_source
 path, limit, spec = sys.argv[1], budget.parse_size(sys.argv[2]), sys.argv[3] or None
 with open_source(path) as src:
     sel = src.select(spec)
     cells = math.prod(src.dims) if src.dims is not None else len(sel)
-    src.options = dataclasses.replace(src.options, block_rows=budget.block_rows(limit, 8 * cells))
+    src.options = replace(src.options, block_rows=budget.block_rows(limit, 8 * cells))
     rows, total = 0, 0.0
     for b in src.blocks(sel):
         rows += len(b)
@@ -499,6 +500,6 @@ def test_block_rows_of_the_options_are_respected_by_parquet_lists(tmp_path):
     table, probs, _ = _model_outputs(n=10)
     path = _write(table, tmp_path, "parquet", batch=10)
     with open_source(path) as src:
-        src.options = dataclasses.replace(src.options, block_rows=3)
+        src.options = replace(src.options, block_rows=3)
         blocks = _blocks(src, src.select("probs"))
     assert [len(b) for b in blocks] == [3, 3, 3, 1] and np.array_equal(_joined(blocks), probs)

@@ -47,6 +47,29 @@ def test_exact_sum_is_the_exactly_rounded_sum_for_any_split(values, cuts):
     assert merged.total() == whole.total()
 
 
+def _rounded(q: Fraction) -> float:
+    try:
+        return float(q)
+    except OverflowError:
+        return math.inf if q > 0 else -math.inf
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(finite, min_size=1, max_size=20), st.lists(finite, min_size=1, max_size=20),
+       finite, st.floats(min_value=5e-324, max_value=1e308))
+def test_ratios_of_exact_sums_are_rounded_once(a, b, scale, divisor):
+    """``ratio`` and ``over`` (int true division) round exactly as ``Fraction`` does, also
+    into the subnormals and beyond the float range."""
+    sa, sb = ExactSum(), ExactSum()
+    sa.add(np.array(a, dtype=np.float64))
+    sb.add(np.array(b, dtype=np.float64))
+    fa = sum((Fraction(v) for v in a), Fraction(0))
+    fb = sum((Fraction(v) for v in b), Fraction(0))
+    assert sa.ratio(divisor, scale) == _rounded(fa * Fraction(scale) / Fraction(divisor))
+    if fb != 0:
+        assert sa.over(sb, scale) == _rounded(fa / fb * Fraction(scale))
+
+
 def test_exact_sum_of_values_that_cancel_and_of_extremes():
     s = ExactSum()
     s.add(np.array([1e308, 1e308, -1e308, 1e-320, 5e-324]))

@@ -40,9 +40,19 @@ def test_a_command_imports_only_its_module(argv, own, others):
         assert f"lossctl.cli.{other}" not in mods, mods
 
 
-def test_help_and_unknown_commands_see_every_command():
-    mods = _cli_modules("--help")
-    assert {f"lossctl.cli.{m}" for m in ("compute", "convert", "catalog", "inspect")} <= mods
+def test_root_help_lists_every_command_and_a_typo_gets_a_suggestion():
+    from lossctl.cli import COMMANDS
+
+    run = [sys.executable, "-m", "lossctl"]
+    out = subprocess.run([*run, "--help"], capture_output=True, text=True, env=subprocess_env(),
+                         cwd=ROOT, timeout=120).stdout
+    listed = out.split("Commands:")[1].split("Exit codes:")[0]
+    assert [ln.split()[0] for ln in listed.splitlines() if ln.strip()] == [
+        "compute", "inspect", "explain", "list", "onehot", "sparse"]
+    assert set(COMMANDS) <= set(listed.split())
+    typo = subprocess.run([*run, "comptue"], capture_output=True, text=True,
+                          env=subprocess_env(), cwd=ROOT, timeout=120)
+    assert typo.returncode == 2 and "Did you mean 'compute'?" in typo.stderr
 
 
 def test_the_in_process_app_has_every_command():
@@ -52,3 +62,30 @@ def test_the_in_process_app_has_every_command():
     assert app is root_app
     names = {c.name or c.callback.__name__ for c in app.registered_commands}
     assert {"compute", "onehot", "sparse", "list", "explain", "inspect"} <= names
+
+
+def test_root_help_lists_summaries_equal_to_each_commands_own_help():
+    """``lossctl --help`` registers :data:`lossctl.cli.SUMMARIES` instead of the command modules:
+    each must be its command's first paragraph, or the listing would drift from the commands."""
+    import typer
+
+    from lossctl.cli import COMMANDS, SUMMARIES, app
+
+    group = typer.main.get_command(app)
+    assert set(SUMMARIES) == set(COMMANDS)
+    for name, summary in SUMMARIES.items():
+        first = group.commands[name].help.split("\n\n")[0]
+        assert summary.split() == first.split(), name
+
+
+@pytest.mark.parametrize("argv", [("--help",), ("--version",), ("comptue",)])
+def test_root_help_version_and_typos_load_no_command_and_no_registry(argv):
+    probe = _PROBE.replace('m.startswith("lossctl.cli.")', 'm.startswith("lossctl.")')
+    proc = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True,
+                          env=subprocess_env(), cwd=ROOT, timeout=120)
+    mods = set([ln for ln in proc.stderr.splitlines() if ln.startswith("MODULES ")][-1].split()[1:])
+    assert not mods & {f"lossctl.cli.{m}" for m in COMMAND_MODULES}, mods
+    assert "lossctl.losses.registry" not in mods and "lossctl.losses.spec" not in mods, mods
+
+
+COMMAND_MODULES = ("compute", "convert", "catalog", "inspect")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["COMMANDS", "app", "load_commands", "main"]
+__all__ = ["COMMANDS", "SUMMARIES", "app", "load_commands", "main"]
 
 #: The module that defines each command. ``lossctl compute ...`` imports only
 #: :mod:`~lossctl.cli.compute` (start-up time); anything else (help, an unknown name) all.
@@ -22,13 +22,43 @@ COMMANDS = {"compute": "compute", "onehot": "convert", "sparse": "convert", "lis
             "explain": "catalog", "inspect": "inspect"}
 
 
-def load_commands(command: str | None = None) -> None:
-    """Register ``command``'s module with the app, or every command module (None)."""
+#: The first line of each command's help, as ``lossctl --help`` lists it. ``lossctl --help``,
+#: ``--version`` and an unknown command register these summaries instead of importing the
+#: command modules (and, through them, the registry of every loss); a test holds each equal to
+#: its command's own help.
+SUMMARIES = {
+    "compute": "Compute a loss exactly as Keras or PyTorch would, with a per-sample breakdown.",
+    "inspect": "Say what the files hold (class indices, one-hot, probabilities, logits, ...), "
+               "whether they fit together, and which loss to run, with the full command line.",
+    "explain": "Explain a loss: formula, what each framework does and where they differ, when "
+               "to use it, input shapes, a runnable example and its siblings.",
+    "list": "List every loss: names in each framework, task, what y_true and y_pred must be, "
+            "options.",
+    "onehot": "Convert class labels (N,) to one-hot rows [N, C].",
+    "sparse": "Convert one-hot rows [N, C] (or probabilities, or multi-hot rows) to class "
+              "labels (N,).",
+}
+
+
+def load_commands(command: str | None = None, *, summaries: bool = False) -> None:
+    """Register ``command``'s module with the app, or every command module (None); with
+    ``summaries``, a command that is not one of ours registers only :data:`SUMMARIES` (enough
+    for the root help, ``--version`` and "no such command")."""
     import importlib
 
+    if command not in COMMANDS and summaries:
+        from lossctl.cli.root import app
+
+        for name, text in SUMMARIES.items():
+            app.command(name=name, help=text, add_help_option=False)(_summary_only)
+        return
     names = [COMMANDS[command]] if command in COMMANDS else dict.fromkeys(COMMANDS.values())
     for name in names:
         importlib.import_module(f"lossctl.cli.{name}")
+
+
+def _summary_only() -> None:  # never run: a named command loads its module instead
+    raise AssertionError("a summary command ran")
 
 
 def main() -> None:

@@ -172,11 +172,11 @@ def _check_class_axis(class_axis: int | None, multi_label: bool) -> None:
 
 def _set_rows(src: Any, rows: int) -> None:
     """Blocks of ``rows`` samples (at least one) from ``src``."""
-    import dataclasses
+    from lossctl.record import replace
 
     from lossctl.budget import MAX_BLOCK_ROWS
 
-    src.options = dataclasses.replace(src.options, block_rows=int(min(max(rows, 1), MAX_BLOCK_ROWS)))
+    src.options = replace(src.options, block_rows=int(min(max(rows, 1), MAX_BLOCK_ROWS)))
 
 
 def _map_format(fmt: Any, output: str | None, env: Environment) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
+from lossctl.record import field, record
 from typing import IO, Any
 
 from lossctl.out.streams import isatty
@@ -23,7 +23,7 @@ def _binary(stream: Any) -> Any:
     return getattr(stream, "buffer", stream) if stream is not None else None
 
 
-@dataclass
+@record
 class Environment:
     """Streams and terminal facts of one run.
 

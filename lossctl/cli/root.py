@@ -39,7 +39,7 @@ Exit codes:
   0    success
   1    bad data or unreadable input (the message names the file, row and fix)
   2    bad command line
-  3    compute --fail-above: the loss is above the threshold
+  3    compute --fail-above or --fail-below: the value is past the threshold
   130  interrupted (Ctrl-C); 128+N ended by signal N (143: SIGTERM)
 \b
 Environment:
@@ -106,7 +106,7 @@ def main() -> None:
             signal.signal(getattr(signal, name), _on_signal)
     from lossctl.cli import load_commands
 
-    load_commands(_command(sys.argv[1:]))  # only the module of the command run
+    load_commands(_command(sys.argv[1:]), summaries=True)  # only the module of the command run
 
     # pyarrow's default pool (mimalloc) keeps the pages of freed text chunks: parsing a CSV in
     # 2 MB chunks at --memory-limit 64M held 56 MB for 16 MB in use. The system allocator

@@ -18,7 +18,7 @@ pyarrow is imported inside these functions only.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from lossctl.record import record
 
 import numpy as np
 
@@ -31,7 +31,7 @@ _RAGGED_HINT = ("store lists of one length in a column (pad them, or use a fixed
                 "column)")
 
 
-@dataclass
+@record
 class Segment:
     """One schema field as columns of the source.
 

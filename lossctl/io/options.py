@@ -5,7 +5,7 @@ start-up to check its delimiter option with :func:`normalize_delimiter`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from lossctl.record import record
 
 from lossctl.errors import UsageError, opt
 
@@ -57,7 +57,7 @@ def _check_int(name: str, value: object, minimum: int) -> None:
         raise UsageError(f"{opt(name)} must be {what}, got {value!r}", option=name)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ReadOptions:
     """How to read a source.
 

@@ -48,7 +48,7 @@ import codecs
 import itertools
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from lossctl.record import record
 from typing import IO
 
 import numpy as np
@@ -76,7 +76,7 @@ MAX_LINE_BYTES = 1 << 30
 SNIFF_ORDER = ("\t", ";", ",", " ")
 
 
-@dataclass
+@record
 class Layout:
     delimiter: str
     header: bool

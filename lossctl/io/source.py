@@ -57,7 +57,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from lossctl.record import record
 from typing import Any
 
 import numpy as np
@@ -146,7 +146,7 @@ def contiguous(idx: Sequence[int]) -> bool:
     return all(idx[j + 1] - idx[j] == 1 for j in range(len(idx) - 1))
 
 
-@dataclass
+@record
 class Block:
     """A run of consecutive rows of the selected columns.
 
@@ -163,7 +163,7 @@ class Block:
         return len(self.data)
 
 
-@dataclass
+@record
 class Piece:
     """Columns ``col .. col + width`` of the selection, for rows ``start .. start + n``.
 

@@ -4,8 +4,8 @@ A float64 ``x`` is ``m * 2**e`` (``np.frexp``); its mantissa ``m`` is split into
 (``hi``, a multiple of 2**-26, and ``lo``, of 2**-53), and the halves are summed into one bin
 per exponent with ``np.bincount``: those float64 bin sums are exact (each stays below 2**53
 units), and the bins are then combined as one Python integer counting units of 2**-1128. The
-total and any ratio of totals are rounded once, exactly (``fractions.Fraction``). About 20 ns a
-value; a sum's state is an integer and three counts (NaN, +inf, -inf), picklable and merged by
+total and any ratio of totals are rounded once, exactly (Python's int true division). About 20
+ns a value; a sum's state is an integer and three counts (NaN, +inf, -inf), picklable and merged by
 adding, which is what lets blocks, threads, processes and shards be combined in any order.
 """
 from __future__ import annotations
@@ -56,13 +56,13 @@ def _units(values: np.ndarray, groups: np.ndarray | None = None, ngroups: int = 
 
 
 def _ratio(num: int, den: int) -> float:
-    """``num / den`` exactly rounded to float64 (inf beyond its range)."""
-    from fractions import Fraction
-
+    """``num / den`` exactly rounded to float64 (inf beyond its range): Python's true division
+    of two ints rounds once, subnormals included (it is what ``float(Fraction(num, den))``
+    computes, without importing fractions and decimal at start-up)."""
     try:
-        return float(Fraction(num, den))
+        return num / den
     except OverflowError:
-        return math.inf if num > 0 else -math.inf
+        return math.inf if (num > 0) == (den > 0) else -math.inf
 
 
 class ExactSum:
@@ -127,23 +127,14 @@ class ExactSum:
         if self._special() is not None or other._special() is not None or not other._units:
             with np.errstate(invalid="ignore", divide="ignore"):
                 return float(np.float64(self.total()) * scale / np.float64(other.total()))
-        from fractions import Fraction
-
-        q = Fraction(self._units, other._units) * Fraction(scale)
-        try:
-            return float(q)
-        except OverflowError:
-            return math.inf if q > 0 else -math.inf
+        sn, sd = float(scale).as_integer_ratio()
+        return _ratio(self._units * sn, other._units * sd)
 
     def ratio(self, divisor: float, scale: float = 1.0) -> float:
         """``scale * sum / divisor``, exactly rounded (``divisor`` > 0)."""
-        from fractions import Fraction
-
         special = self._special()
         if special is not None:
             return special * scale / divisor
-        q = Fraction(self._units, _DENOM) * Fraction(scale) / Fraction(divisor)
-        try:
-            return float(q)
-        except OverflowError:
-            return math.inf if q > 0 else -math.inf
+        sn, sd = float(scale).as_integer_ratio()
+        dn, dd = float(divisor).as_integer_ratio()
+        return _ratio(self._units * sn * dd, _DENOM * sd * dn)

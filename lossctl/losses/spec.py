@@ -17,7 +17,7 @@ import importlib
 import inspect
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from lossctl.record import field, record
 from types import MappingProxyType
 from typing import Any
 
@@ -138,7 +138,7 @@ DOMAINS = {
 }
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Option:
     """A loss option: its Python name (the CLI derives the flag), type, help and domain.
 
@@ -240,7 +240,7 @@ OPTIONS: Mapping[str, Option] = MappingProxyType(
 # --- inputs by role -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Role:
     """An input of a loss by role: the name a loss gives Y_TRUE or Y_PRED (``anchor``,
     ``positive``), or a further input (``var``, ``input2``, ``negative``), which the CLI takes as
@@ -389,7 +389,7 @@ def axes(name: str, value: Any) -> tuple[int, ...] | None:
 # --- entries ----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Alias:
     """Another name for a loss, the framework it comes from, and the defaults it implies.
 
@@ -416,7 +416,7 @@ PREFIXES = {"tf.nn.": "tf.nn", "keras.": "keras", "torch.": "torch", "optax.": "
 PREFIX_CONVENTIONS = {"keras": "keras", "tf.nn": "keras", "torch": "torch", "sklearn": "sklearn"}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LossSpec:
     """One registry entry: the function, its inputs, names, options, and the explain texts."""
 
