@@ -9,7 +9,7 @@ dtypes and shapes, object arrays, and NPY files with mutated bytes and headers a
   line (or click's own usage message), and no traceback or "internal error" is printed;
 * no input takes more than ``PER_INPUT_SECONDS`` (SIGALRM interrupts it and the test fails).
 
-Budget: each fuzz test stops drawing new work after ``LOSSCTL_FUZZ_SECONDS`` (default 10 s; the
+Budget: each fuzz test stops drawing new work after ``LOSSCTL_FUZZ_SECONDS`` (default 4 s; the
 file runs in well under 60 s with ``HYPOTHESIS_PROFILE=ci``) or ``LOSSCTL_FUZZ_EXAMPLES``
 examples (default: 20x the profile's max_examples, at least 2000). A longer run by hand::
 
@@ -42,7 +42,7 @@ from hypothesis.extra import numpy as hnp
 
 CORPUS = Path(__file__).parent / "fuzz_corpus"
 PER_INPUT_SECONDS = 5.0
-BUDGET_SECONDS = float(os.environ.get("LOSSCTL_FUZZ_SECONDS", "10"))
+BUDGET_SECONDS = float(os.environ.get("LOSSCTL_FUZZ_SECONDS", "4"))
 EXAMPLES = int(os.environ.get("LOSSCTL_FUZZ_EXAMPLES", "0")) or max(
     2000, 20 * settings.default.max_examples)
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -68,7 +67,6 @@ def big_text(tmp_path_factory) -> str:
 def test_early_stop_while_pyarrow_parses_exits_cleanly(big_text):
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    t0 = time.monotonic()
     results = []
     for i in range(RUNS):
         scenario = "with" if i % 2 == 0 else "leaked"
@@ -78,4 +76,3 @@ def test_early_stop_while_pyarrow_parses_exits_cleanly(big_text):
     bad = [r for r in results if r[1] != EXPECTED[r[0]]]
     assert not bad, f"{len(bad)} of {RUNS} runs ended wrongly: {bad[:3]}"
     assert not any("terminate called" in r[2] for r in results)
-    assert time.monotonic() - t0 < 60  # about 10 s on a 2-core machine
