@@ -251,7 +251,8 @@ def test_multi_label_cells_stay_strings(tmp_path):
         ("y,p\n1,0.5\n".encode("utf-16-le"), ["UTF-16", "iconv"]),
         (bytes(range(256)) * 8, ["not a text file"]),
         (b"\x93NUMPY\x01\x00garbage", ["not a text file", ".npy"]),
-        (__import__("gzip").compress(b"y\n1\n" * 100, mtime=0), ["not a text file", "gzip-compressed", "decompress"]),
+        (__import__("gzip").compress(b"y\n1\n" * 100, mtime=0)[:20], ["gzip data is corrupt",
+                                                                        "gzip -t FILE"]),
         (b"y\ncaf\xe9\n", ["not valid UTF-8", "line 2", "iconv"]),
     ],
 )

@@ -129,6 +129,22 @@ def test_text_inputs_are_parsed_in_budget_sized_chunks(data, tmp_path):
     assert float(proc.stdout) == pytest.approx(_expected(data, ROWS // 2).mean(), rel=1e-5)
 
 
+def test_gzip_text_is_decompressed_as_a_stream_within_the_budget(data, tmp_path):
+    """A gzip CSV is read as one stream (lossctl.io.compressed): the 60 MB of text never held
+    at once, the same value as the plain file."""
+    import gzip
+    import shutil
+
+    packed = tmp_path / "p.csv.gz"
+    with open(data / "p.csv", "rb") as src, gzip.open(packed, "wb", compresslevel=1) as dst:
+        shutil.copyfileobj(src, dst, 1 << 20)
+    proc, extra = _run(
+        data, ["compute", "scce", data / "y.csv", packed],
+        ["compute", "scce", data / "small_y.csv", data / "small_p.csv"], tmp_path)
+    _within_budget(extra)
+    assert float(proc.stdout) == pytest.approx(_expected(data, ROWS // 2).mean(), rel=1e-5)
+
+
 def test_onehot_of_a_tall_input(data, tmp_path):
     out = tmp_path / "onehot.npy"
     _, extra = _run(

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from typing import IO, TYPE_CHECKING
 
 from lossctl.errors import InputError, LossctlError
+from lossctl.io.compressed import Decompressed, compression_of, inner_name
 from lossctl.io.options import ReadOptions
 from lossctl.io.streams import Prefixed, read_upto
 
@@ -47,6 +48,8 @@ KIND_BY_EXT = {
     ".arrow": "feather",
     ".ipc": "feather",
     ".arrows": "feather",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
 }
 #: (magic bytes, kind, what it is, the extension to give it)
 MAGIC = (
@@ -58,9 +61,7 @@ MAGIC = (
     (b"FEA1", "feather", "a Feather v1 file", ".feather"),
     (b"\xff\xff\xff\xff", "feather", "an Arrow IPC stream", ".arrow"),
 )
-_COMPRESSED = ((b"\x1f\x8b", "gzip", "gunzip -k"), (b"BZh", "bzip2", "bunzip2 -k"),
-               (b"\xfd7zXZ\x00", "xz", "unxz -k"), (b"\x28\xb5\x2f\xfd", "zstd", "unzstd"))
-_SPOOL_SUFFIX = {"npz": ".npz", "parquet": ".parquet", "feather": ".arrow"}
+_SPOOL_SUFFIX = {"npz": ".npz", "parquet": ".parquet", "feather": ".arrow", "jsonl": ".jsonl"}
 
 
 # === public API ===================================================================================
@@ -92,6 +93,8 @@ def open_source(spec: str, options: ReadOptions = ReadOptions(), *, stdin: IO[by
         return _open_stream(spec, file_opener(spec, spec)(), options, owned=True)
     path, key = split_spec(spec)
     kind = kind_of_path(path, spec)
+    if kind == "compressed":
+        return _open_compressed(spec, path, options)
     if key is not None and kind != "npz":
         raise InputError(f"'{path}' is not an NPZ file, so ':{key}' cannot pick an array", source=spec)
     try:
@@ -151,6 +154,8 @@ def kind_of_path(path: str, spec: str) -> str:
     if os.path.isdir(path):
         raise InputError("is a directory, not a file", source=spec, hint="give a file inside it")
     head = read_head(path, 8, spec)
+    if compression_of(head) is not None:
+        return "compressed"  # whatever the name says: the magic bytes decide
     e = ext(path)
     if e in KIND_BY_EXT:
         return KIND_BY_EXT[e]
@@ -163,6 +168,8 @@ def kind_of_head(head: bytes) -> str:
     for magic, kind, _, _ in MAGIC:
         if head.startswith(magic):
             return kind
+    if head.lstrip()[:1] == b"{":
+        return "jsonl"  # a JSON object on the first line: JSON lines (no CSV starts so)
     return "text"
 
 
@@ -171,9 +178,6 @@ def magic_hint(head: bytes) -> str | None:
     for magic, _, what, e in MAGIC:
         if head.startswith(magic):
             return f"it looks like {what}: give it the {e} extension"
-    for magic, what, tool in _COMPRESSED:
-        if head.startswith(magic):
-            return f"it is {what}-compressed: decompress it first ({tool} FILE) or pipe it in ({what} -dc FILE | lossctl ... -)"
     return None
 
 
@@ -227,6 +231,10 @@ def _open_path(spec: str, path: str, key: str | None, kind: str, options: ReadOp
         from lossctl.io.npz import NpzSource
 
         return NpzSource(spec, options, path=path, key=key)
+    if kind == "jsonl":
+        from lossctl.io.jsonl import JsonlSource
+
+        return JsonlSource(spec, options, path=path)
     if kind in ("parquet", "feather"):
         from lossctl.io.arrow import FeatherSource, ParquetSource
 
@@ -257,10 +265,20 @@ def _open_stdin(options: ReadOptions, stdin: IO[bytes] | None) -> Source:
     return _open_stream(name, stream, options)
 
 
-def _open_stream(name: str, stream: IO[bytes], options: ReadOptions, owned: bool = False) -> Source:
-    """A source on a non-seekable stream (stdin, a FIFO): format from the magic bytes."""
+def _open_compressed(spec: str, path: str, options: ReadOptions) -> Source:
+    """A compressed file: read once, decompressed, as a stream (:mod:`lossctl.io.compressed`);
+    the name without its ``.gz`` says the format inside when the bytes do not."""
+    what = compression_of(read_head(path, 8, spec))
+    stream = Decompressed(file_opener(path, spec)(), what, spec, owned=True)
+    return _open_stream(spec, stream, options, owned=True, inner=inner_name(path))
+
+
+def _open_stream(name: str, stream: IO[bytes], options: ReadOptions, owned: bool = False,
+                 inner: str | None = None) -> Source:
+    """A source on a non-seekable stream (stdin, a FIFO, a decompressed file): format from the
+    magic bytes (``inner``: the file name whose extension tells text formats apart)."""
     try:
-        src = _open_stream_inner(name, stream, options)
+        src = _open_stream_inner(name, stream, options, inner)
     except BaseException:
         if owned:
             stream.close()
@@ -270,11 +288,16 @@ def _open_stream(name: str, stream: IO[bytes], options: ReadOptions, owned: bool
     return src
 
 
-def _open_stream_inner(name: str, stream: IO[bytes], options: ReadOptions) -> Source:
+def _open_stream_inner(name: str, stream: IO[bytes], options: ReadOptions,
+                       inner: str | None = None) -> Source:
     try:
         head = read_upto(stream, 8)
     except (OSError, ValueError) as e:
         raise InputError(f"cannot read: {e}", source=name) from e
+    what = compression_of(head)
+    if what is not None and not isinstance(stream, Decompressed):  # compressed on a pipe
+        return _open_stream_inner(name, Decompressed(Prefixed(head, stream), what, name),
+                                  options, inner)
     kind = kind_of_head(head)
     try:
         if kind == "npy":
@@ -285,7 +308,7 @@ def _open_stream_inner(name: str, stream: IO[bytes], options: ReadOptions) -> So
             from lossctl.io.text import TextSource
 
             return TextSource(name, options, stream=Prefixed(head, stream),
-                              ext="" if name == "<stdin>" else ext(name))
+                              ext=ext(inner) if inner else "" if name == "<stdin>" else ext(name))
         return _open_spooled(name, head, stream, kind, options)
     except LossctlError as e:
         raise e.with_source(name)
