@@ -27,8 +27,8 @@ APP_HELP = """\
 lossctl: loss values exactly as Keras, PyTorch and optax compute them, per-sample breakdowns,
 and label conversion between class labels (N,) and one-hot rows [N, C].
 
-Input is a CSV/TSV/whitespace text file, NPY, NPZ (file.npz:key), Parquet or Feather file, or
-standard input (-). Results go to standard output: a table or report on a terminal, plain data in
+Input is a CSV/TSV/whitespace text file, JSON lines, NPY, NPZ (file.npz:key), Parquet or
+Feather file, or standard input (-), any of them gzip, bzip2, xz or zstd compressed. Results go to standard output: a table or report on a terminal, plain data in
 a pipe (compute prints the bare value); choose with --format/-f or write a file with -o (format
 from its extension). Messages, notes and warnings go to standard error, never into the data.
 """
