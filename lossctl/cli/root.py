@@ -28,7 +28,8 @@ lossctl: loss values exactly as Keras, PyTorch and optax compute them, per-sampl
 and label conversion between class labels (N,) and one-hot rows [N, C].
 
 Input is a CSV/TSV/whitespace text file, JSON lines, NPY, NPZ (file.npz:key), Parquet or
-Feather file, or standard input (-), any of them gzip, bzip2, xz or zstd compressed. Results go to standard output: a table or report on a terminal, plain data in
+Feather file, a glob or directory of such shards, or standard input (-), any of them gzip,
+bzip2, xz or zstd compressed. Results go to standard output: a table or report on a terminal, plain data in
 a pipe (compute prints the bare value); choose with --format/-f or write a file with -o (format
 from its extension). Messages, notes and warnings go to standard error, never into the data.
 """
