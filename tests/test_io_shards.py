@@ -76,5 +76,5 @@ def test_shards_must_agree_and_patterns_must_match(tmp_path):
     with pytest.raises(InputError, match="no file matches"):
         open_source(str(tmp_path / "nothing-*.csv"))
     (tmp_path / "empty").mkdir()
-    with pytest.raises(InputError, match="empty directory"):
+    with pytest.raises(InputError, match="is a directory, and it holds no file"):
         open_source(str(tmp_path / "empty"))

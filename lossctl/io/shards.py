@@ -45,8 +45,8 @@ def shard_paths(spec: str) -> list[str]:
                        or "=" in d]  # hive partitions (key=value) are kept
             found += [os.path.join(root, f) for f in files if not f.startswith((".", "_"))]
         if not found:
-            raise InputError("is an empty directory: no shard to read", source=spec,
-                             hint="give a directory that holds the shards, or a glob")
+            raise InputError("is a directory, and it holds no file to read", source=spec,
+                             hint="give a file inside it, or a directory that holds the shards")
     else:
         found = [p for p in glob.glob(spec, recursive=True) if os.path.isfile(p)]
         if not found:
