@@ -12,7 +12,6 @@ import math
 
 import numpy as np
 
-from lossctl.errors import UsageError, opt
 from lossctl.losses._numerics import check_convention
 from lossctl.losses.metrics import binary_labels, true_classes, whole_labels
 from lossctl.losses.reduction import Aggregate, Held
@@ -24,17 +23,8 @@ __all__ = ["AveragePrecision", "HeldScores", "RocAuc", "average_precision", "ran
 class HeldScores(Held):
     """:class:`Held` whose error says why a ranking needs every score."""
 
-    def _check(self, size: int) -> None:
-        self.count += size
-        if self.count * self.BYTES > self.limit:
-            need = self.count * self.BYTES
-            raise UsageError(
-                f"{self.what} ranks every score, and {self.count} values (about "
-                f"{need / 2**20:.0f} MB with the sort) are beyond the memory limit "
-                f"({self.limit / 2**20:.0f} MB)",
-                hint=f"raise {opt('memory_limit')} (for example {opt('memory_limit', '2G')}): "
-                "the exact value needs every score at once, and there is no streaming "
-                "approximation yet", option="memory_limit")
+    NEEDS = "ranks every score"
+    WHY = "the exact value needs every score at once, and there is no streaming approximation yet"
 
 
 def ranking_inputs(y_true, y_pred, name: str) -> tuple[np.ndarray, np.ndarray, bool]:

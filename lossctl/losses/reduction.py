@@ -266,6 +266,9 @@ class Held:
     #: bytes per held value while the statistic is computed: the value, its weight share, the
     #: sort's int64 indices and the sorted copies
     BYTES = 40
+    #: what the error says the statistic does, and why raising the limit is the way out
+    NEEDS = "needs every value at once"
+    WHY = "a median or quantile cannot be computed exactly from running sums"
 
     def __init__(self, what: str, limit: int) -> None:
         self.what = what
@@ -285,11 +288,11 @@ class Held:
 
             need = self.count * self.BYTES
             raise UsageError(
-                f"{self.what} needs every value at once, and {self.count} values (about "
+                f"{self.what} {self.NEEDS}, and {self.count} values (about "
                 f"{need / 2**20:.0f} MB with the sort) are beyond the memory limit "
                 f"({self.limit / 2**20:.0f} MB)",
                 hint=f"raise {opt('memory_limit')} (for example {opt('memory_limit', '2G')}): "
-                "a median or quantile cannot be computed exactly from running sums",
+                f"{self.WHY}",
                 option="memory_limit")
 
     def merge(self, other: Held) -> None:
