@@ -152,13 +152,8 @@ class _Ranked(Aggregate):
         self._cache = None
 
     def merge(self, other: Aggregate) -> None:
-        if not other.rows:
+        if not self._take_counts(other):
             return
-        if not self.rows:
-            self.__dict__.update(other.__dict__)
-            return
-        self.rows += other.rows
-        self.weighted = self.weighted or other.weighted
         self._w.merge(other._w)
         self._held.merge(other._held)
         self._cache = None

@@ -385,13 +385,8 @@ class Pairs(Aggregate):
                             hint="give predicted labels throughout, or P(positive) with 0/1 labels")
 
     def merge(self, other: Aggregate) -> None:
-        if not other.rows:
+        if not self._take_counts(other):
             return
-        if not self.rows:
-            self.__dict__.update(other.__dict__)
-            return
-        self.rows += other.rows
-        self.weighted = self.weighted or other.weighted
         self._w.merge(other._w)
         for key, n in other.counts.items():
             self.counts[key] = self.counts.get(key, 0) + n

@@ -367,6 +367,19 @@ class Aggregate:
         self._w.add(w)
         return w
 
+    def _take_counts(self, other: Aggregate) -> bool:
+        """The start every ``merge`` shares: False when nothing is left to do (``other`` is
+        empty, or this one was and is now a copy of it); else the row counts and the weighted
+        flag are added and the caller merges its own state."""
+        if not other.rows:
+            return False
+        if not self.rows:
+            self.__dict__.update(other.__dict__)
+            return False
+        self.rows += other.rows
+        self.weighted = self.weighted or other.weighted
+        return True
+
     def fresh(self) -> Aggregate:
         """An empty aggregate of the same metric and options (for another part of the rows)."""
         return type(self)(self.options, self.limit)
@@ -375,13 +388,8 @@ class Aggregate:
         """Fold in an aggregate of the same metric fed the rows after this one's, giving the
         value one aggregate fed all of them gives: counts add, sums merge, held values are
         appended. A subclass with other state extends this."""
-        if not other.rows:
+        if not self._take_counts(other):
             return
-        if not self.rows:
-            self.__dict__.update(other.__dict__)
-            return
-        self.rows += other.rows
-        self.weighted = self.weighted or other.weighted
         for name, value in vars(other).items():
             mine = getattr(self, name, None)
             if name != "_w" and mine is not None and hasattr(type(value), "merge"):
