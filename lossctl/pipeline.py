@@ -234,6 +234,9 @@ class Evaluation:
                         Input("sample_weight", w.name, w.location) if w is not None else None)
         self._names = tuple([] if sel is None else [src.columns[i] for i in sel]
                             for src, sel in ((t, tsel), (p, psel)))
+        # arrays in memory have nothing to read ahead: a thread would only cost its start
+        self._read_ahead = not all(isinstance(s, inputs.ArraySource)
+                                   for s in (t, p, w, *(s for _, s, _ in extra)) if s is not None)
         return inputs.aligned_blocks(t, p, w, tsel, psel, wsel, same_file=same, extra=extra)
 
     def _open_roles(self, stack: contextlib.ExitStack, t: Any, ro: Any) -> list:
@@ -262,7 +265,9 @@ class Evaluation:
         builder = None
         kept: list[BlockResult] = []
         with contextlib.ExitStack() as stack:
-            blocks = prefetch(self._open(stack))  # read the next block while this one computes
+            blocks = self._open(stack)
+            if self._read_ahead:
+                blocks = prefetch(blocks)  # read the next block while this one computes
             stack.callback(blocks.close)
             if req.report:
                 from lossctl.report import ReportBuilder
