@@ -43,8 +43,10 @@ from hypothesis.extra import numpy as hnp
 CORPUS = Path(__file__).parent / "fuzz_corpus"
 PER_INPUT_SECONDS = 5.0
 BUDGET_SECONDS = float(os.environ.get("LOSSCTL_FUZZ_SECONDS", "4"))
+# About 75 inputs a second fit on a quiet 2-core machine: enough examples to fill the budget, and
+# not many more, since hypothesis still draws the examples left once the budget is spent.
 EXAMPLES = int(os.environ.get("LOSSCTL_FUZZ_EXAMPLES", "0")) or max(
-    2000, 20 * settings.default.max_examples)
+    int(100 * BUDGET_SECONDS), 4 * settings.default.max_examples)
 
 #: Message fragments of reader bugs that are reported and replayed from the corpus as strict
 #: xfails (tests/fuzz_corpus/MANIFEST.json); the fuzzer tolerates them until they are fixed.

@@ -34,9 +34,12 @@ def data(tmp_path_factory):
     fmt = np.lib.format
     y = fmt.open_memmap(d / "y.npy", mode="w+", dtype=np.int64, shape=(ROWS,))
     p = fmt.open_memmap(d / "p.npy", mode="w+", dtype=np.float32, shape=(ROWS, CLASSES))
-    with open(d / "p.csv", "w") as pc, open(d / "y.csv", "w") as yc:
-        pc.write("a,b,c\n")
-        yc.write("label\n")
+    # pyarrow's CSV writer (shortest round-trip floats) is ~10x faster than np.savetxt here
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    with pacsv.CSVWriter(d / "p.csv", pa.schema([(c, pa.float32()) for c in "abc"])) as pc, \
+            pacsv.CSVWriter(d / "y.csv", pa.schema([("label", pa.int64())])) as yc:
         for s in range(0, ROWS, CHUNK):
             z = rng.standard_normal((CHUNK, CLASSES))
             e = np.exp(z - z.max(axis=1, keepdims=True))
@@ -45,8 +48,8 @@ def data(tmp_path_factory):
             y[s:s + CHUNK] = labels
             p[s:s + CHUNK] = block
             if s < ROWS // 2:
-                np.savetxt(pc, block, fmt="%.7g", delimiter=",")
-                np.savetxt(yc, labels, fmt="%d")
+                pc.write_table(pa.table({c: block[:, i] for i, c in enumerate("abc")}))
+                yc.write_table(pa.table({"label": labels}))
     y.flush()
     p.flush()
     np.save(d / "small_y.npy", np.asarray(y[:10]))
