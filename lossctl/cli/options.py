@@ -75,7 +75,7 @@ InputArg = Annotated[str | None, typer.Argument(
 FormatOpt = Annotated[Format | None, _opt(
     "--format", "-f", case_sensitive=False,
     help="Output format. Default: from the -o extension; otherwise a table on a terminal and "
-    "csv in a pipe. npy is refused on a terminal.")]
+    "csv in a pipe. npy and parquet are refused on a terminal.")]
 OutputOpt = Annotated[str | None, _opt(
     "--output", "-o", metavar="PATH",
     help="Write to PATH (atomically: complete or not at all) instead of standard output. Never "

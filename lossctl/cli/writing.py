@@ -72,7 +72,7 @@ class ComputeOutput:
     def streams(self, ev: Any) -> bool:
         """Whether per-sample data is written block by block as it is computed."""
         comp = ev.computations[0]
-        self.stream_rows = self.fmt in ("csv", "tsv", "jsonl", "npy") and not self.value_only
+        self.stream_rows = self.fmt in ("csv", "tsv", "jsonl", "npy", "parquet") and not self.value_only
         self.stream_lines = self.value_only and (comp.reduction == "none" or comp.elementwise)
         self.stream_json = self.fmt == "json" and not self.value_only
         return self.stream_rows or self.stream_lines or self.stream_json
