@@ -62,6 +62,7 @@ class ComputeOutput:
         self.no_color = no_color
         self.flag = flag
         self.sink: Any = None
+        self.table: str | None = None
         self.stream_rows = False
         self.stream_lines = False
         self.stream_json = False
@@ -72,7 +73,12 @@ class ComputeOutput:
     def streams(self, ev: Any) -> bool:
         """Whether per-sample data is written block by block as it is computed."""
         comp = ev.computations[0]
-        self.stream_rows = self.fmt in ("csv", "tsv", "jsonl", "npy", "parquet") and not self.value_only
+        # a metric whose data is a table (the confusion matrix): csv/tsv write the table
+        self.table = comp.spec.data_table if (
+            self.fmt in ("csv", "tsv") and not self.value_only and comp.reduction != "none"
+        ) else None
+        self.stream_rows = (self.fmt in ("csv", "tsv", "jsonl", "npy", "parquet")
+                            and not self.value_only and self.table is None)
         self.stream_lines = self.value_only and (comp.reduction == "none" or comp.elementwise)
         self.stream_json = self.fmt == "json" and not self.value_only
         return self.stream_rows or self.stream_lines or self.stream_json
@@ -133,6 +139,8 @@ class ComputeOutput:
                     render.details(result.details, console=console, precision=self.precision)
 
             draw(self.env, self.output, self.no_color, paint)
+        elif self.table is not None:
+            self._data_table((result.details or {}).get(self.table))
         elif self.value_only:
             if not self.stream_lines:
                 from lossctl.out import write_value
@@ -197,6 +205,20 @@ class ComputeOutput:
             value = getattr(result, name)
             self._doc.field(name, list(value) if name == "shape" else value)
         self._doc.close()
+
+    def _data_table(self, table: dict | None) -> None:
+        """A metric's matrix as rows: a header of the predicted classes, then one row per true
+        class, its name first (no rows: the header cell alone)."""
+        import numpy as np
+
+        from lossctl.out import open_sink
+
+        names = [] if table is None else [str(v) for v in table.get("names", table["labels"])]
+        with open_sink(self.fmt, ["true \\ predicted", *names], output=self.output,
+                       stdout=self.env.stdout) as sink:
+            if names:
+                matrix = np.asarray(table["matrix"])  # int64 counts, float64 weight sums
+                sink.write(np.asarray(names, dtype=str), matrix.reshape(len(names), -1))
 
     def _compare(self, result: Any) -> None:
         import numpy as np
