@@ -24,9 +24,12 @@ import os
 
 from lossctl.errors import UsageError, opt
 
-__all__ = ["BINARY", "EXTENSIONS", "FORMATS", "format_from_extension", "is_stdout", "resolve_format"]
+__all__ = ["BINARY", "EXTENSIONS", "FORMATS", "SORTS", "format_from_extension", "is_stdout", "resolve_format"]
 
 FORMATS = ("table", "csv", "tsv", "json", "jsonl", "npy", "parquet")
+
+#: What per-sample data output may be ordered by (:class:`lossctl.out.order.TopRows`).
+SORTS = ("row", "loss")
 
 #: Binary formats: never written to a terminal.
 BINARY = ("npy", "parquet")
