@@ -388,6 +388,10 @@ class Evaluation:
 
     def _result(self, kept: list[BlockResult], builder: Any) -> Result:
         comps = self.computations
+        for comp in comps:  # a metric's tables name the classes as the per-sample rows do
+            if comp.aggregate is not None and self.rows is not None:
+                comp.aggregate.class_names = self.rows.class_names
+                comp.aggregate.offset = comp.offset
         results = [comp.finish() for comp in comps]
         res = results[0]
         res.thresholds = {"fail_above": self.request.fail_above,

@@ -394,7 +394,7 @@ def details(data: dict[str, Any], *, console: Console, precision: int = 6) -> No
         console.print(grid)
     for key, value in data.items():
         if isinstance(value, dict) and "matrix" in value:
-            labels = [str(v) for v in value["labels"]]
+            labels = [str(v) for v in value.get("names", value["labels"])]
             rows = [[label, *row] for label, row in zip(labels, value["matrix"])]
             console.print(build_table(["true \\ predicted", *labels], rows, precision=precision,
                                       title="confusion matrix (rows: true class)"))

@@ -77,7 +77,7 @@ def test_public_names_resolve():
 
 def test_open_sink_returns_a_writer_of_each_format():
     for fmt in FORMATS:
-        stdout = io.BytesIO() if fmt == "npy" else io.StringIO()
+        stdout = io.BytesIO() if fmt in ("npy", "parquet") else io.StringIO()
         sink = open_sink(fmt, ["x"], stdout=stdout)
         assert isinstance(sink, Sink) and sink.fmt == fmt and sink.rows_written == 0
         with sink:

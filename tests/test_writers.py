@@ -96,7 +96,7 @@ class NonSeekable(io.RawIOBase):
 
 
 def test_formats_constant():
-    assert FORMATS == ("table", "csv", "tsv", "json", "jsonl", "npy")
+    assert FORMATS == ("table", "csv", "tsv", "json", "jsonl", "npy", "parquet")
 
 
 @pytest.mark.parametrize(

@@ -28,6 +28,7 @@ from lossctl.cli.options import (
     PrecisionOpt,
     QuietOpt,
     Reduction,
+    Sort,
     StrictOpt,
     classes_list,
     examples,
@@ -105,7 +106,8 @@ def compute(
     dtype: Annotated[FloatDtype, typer.Option("--dtype", case_sensitive=False, help="Compute in float64, or float32 to reproduce Keras's float32 rounding (e.g. BCE(y=0, p=1) = 15.942385).")] = FloatDtype("float64"),
     elementwise: Annotated[bool | None, typer.Option("--elementwise/--no-elementwise", show_default=False, help="Output the values before the class axis is reduced, shape [N, C] (as tf.nn.sigmoid_cross_entropy_with_logits and PyTorch reduction='none').")] = None,
     classes: Annotated[str | None, typer.Option("--classes", metavar="A,B,C", callback=classes_list, show_default=False, help="Class names in the order of the prediction columns, for string labels (default: the prediction file's header when the labels are strings).")] = None,
-    top: Annotated[int, typer.Option("--top", min=0, metavar="K", help="Worst samples shown in the table.")] = 10,
+    top: Annotated[int | None, typer.Option("--top", min=0, metavar="K", show_default=False, help="Worst samples shown in the table (default 10). With --sort: how many rows data output keeps (default: all).")] = None,
+    sort: Annotated[Sort | None, typer.Option("--sort", case_sensitive=False, show_default=False, help="Order the per-sample rows of data output (csv, tsv, jsonl, json, parquet, npy): loss puts the highest per-sample value first (NaN and infinities first, equal values in row order), row keeps the input order. Rows keep their index column (npy then holds the columns index..loss). With --top K only the K first rows are kept, in bounded memory; without it every row is held until the end (within --memory-limit). In a pipe it writes csv rows; the table is unchanged.")] = None,
     fail_above: Annotated[float | None, _opt("--fail-above", "Exit with status 3 when the reduced loss exceeds X (a CI gate). With --reduction none: when any sample's loss exceeds X.", "X")] = None,
     fail_below: Annotated[float | None, _opt("--fail-below", "Exit with status 3 when the reduced value is below X (for scores where higher is better). With --reduction none: when any sample's value is below X.", "X")] = None,
     memory_limit: MemoryOpt = "256M",
@@ -126,7 +128,8 @@ def compute(
 
     On a terminal: a report (value, worst samples, per-class table, histogram). In a pipe: the
     reduced value alone at full precision, or one line per sample with --reduction none;
-    --format csv|tsv|jsonl|json|npy give per-sample data.
+    --format csv|tsv|jsonl|json|npy|parquet give per-sample data (--sort loss --top K: the K
+    worst samples).
     """
     from lossctl.cli import writing
     from lossctl.losses import registry
@@ -140,7 +143,7 @@ def compute(
         raise env.stdin_tty_error("compute")
     fmt_name = fmt.value if fmt is not None else None
     out_fmt = resolve_format(fmt_name, output, stdout_isatty=env.stdout_isatty, plain="csv")
-    value_only = fmt_name is None and output is None and not env.stdout_isatty
+    value_only = fmt_name is None and output is None and not env.stdout_isatty and sort is None
     cw = _class_weight(class_weight)
     check_output(output, [s for s in (y_true, y_pred, sample_weight, cw, *role_sources)
                           if isinstance(s, str)],
@@ -154,13 +157,15 @@ def compute(
         class_axis=class_axis, elementwise=elementwise,
         compare=[c for c in compare.split(",")] if compare else None,
         header=header, delimiter=delimiter, memory_limit=memory_limit, threads=threads,
-        keep=False, details=out_fmt != "json" and not value_only,
-        report=out_fmt == "table" and not compare, top=top, fail_above=fail_above,
+        keep=False, details=(out_fmt != "json" or sort is not None) and not value_only,
+        report=out_fmt == "table" and not compare, top=10 if top is None else top,
+        fail_above=fail_above,
         fail_below=fail_below, **loss_options,
     )
     ev = Evaluation(req, stdin=env.stdin)
     out = writing.ComputeOutput(env, out_fmt, output, value_only=value_only, precision=precision,
-                                no_color=no_color, flag=renderer("compute"))
+                                no_color=no_color, flag=renderer("compute"),
+                                sort=sort.value if sort else None, top=top)
     with contextlib.ExitStack() as stack:
         bar = stack.enter_context(Progress(env, quiet=quiet or no_warn, no_color=no_color))
         stream = out.streams(ev) and not compare

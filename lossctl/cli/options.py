@@ -17,12 +17,12 @@ import typer
 
 from lossctl.io.options import DELIMITERS, normalize_delimiter
 from lossctl.losses.spec import CONVENTIONS, DTYPES, OPTIONS, REDUCTIONS, TASKS
-from lossctl.out.formats import FORMATS
+from lossctl.out.formats import FORMATS, SORTS
 
 __all__ = [
     "ColsOpt", "Convention", "DelimiterOpt", "FloatDtype", "Format", "FormatOpt", "HeaderOpt",
     "InputArg", "InputHeaderOpt", "MemoryOpt", "NoColorOpt", "NoWarnOpt", "OutputOpt",
-    "PrecisionOpt", "QuietOpt", "Reduction", "StrictOpt", "Task", "choices", "classes_list",
+    "PrecisionOpt", "QuietOpt", "Reduction", "Sort", "StrictOpt", "Task", "choices", "classes_list",
     "examples", "loss_option_parameters", "role_option_parameters", "with_parameters",
 ]
 
@@ -37,6 +37,7 @@ Reduction = choices("Reduction", REDUCTIONS)
 Convention = choices("Convention", CONVENTIONS)
 FloatDtype = choices("FloatDtype", DTYPES)
 Task = choices("Task", TASKS)
+Sort = choices("Sort", SORTS)
 
 
 def examples(*lines: str) -> str:
@@ -75,7 +76,7 @@ InputArg = Annotated[str | None, typer.Argument(
 FormatOpt = Annotated[Format | None, _opt(
     "--format", "-f", case_sensitive=False,
     help="Output format. Default: from the -o extension; otherwise a table on a terminal and "
-    "csv in a pipe. npy is refused on a terminal.")]
+    "csv in a pipe. npy and parquet are refused on a terminal.")]
 OutputOpt = Annotated[str | None, _opt(
     "--output", "-o", metavar="PATH",
     help="Write to PATH (atomically: complete or not at all) instead of standard output. Never "

@@ -53,8 +53,13 @@ class ComputeOutput:
     """The output of one ``compute`` run. See the module docstring."""
 
     def __init__(self, env: Environment, fmt: str, output: str | None, *, value_only: bool,
-                 precision: int, no_color: bool, flag: Callable) -> None:
+                 precision: int, no_color: bool, flag: Callable, sort: str | None = None,
+                 top: int | None = None) -> None:
         self.env = env
+        self.sort = sort
+        self.top = top
+        self.ranked: Any = None  # the rows --sort keeps (lossctl.out.order.TopRows)
+        self._columns: list[str] | None = None
         self.fmt = fmt
         self.output = output
         self.value_only = value_only
@@ -62,6 +67,7 @@ class ComputeOutput:
         self.no_color = no_color
         self.flag = flag
         self.sink: Any = None
+        self.table: str | None = None
         self.stream_rows = False
         self.stream_lines = False
         self.stream_json = False
@@ -72,10 +78,32 @@ class ComputeOutput:
     def streams(self, ev: Any) -> bool:
         """Whether per-sample data is written block by block as it is computed."""
         comp = ev.computations[0]
-        self.stream_rows = self.fmt in ("csv", "tsv", "jsonl", "npy") and not self.value_only
+        # a metric whose data is a table (the confusion matrix): csv/tsv write the table
+        self.table = comp.spec.data_table if (
+            self.fmt in ("csv", "tsv") and not self.value_only and comp.reduction != "none"
+        ) else None
+        data = self.fmt != "table" and not self.value_only and self.table is None
+        if data and self.sort is not None and (self.sort != "row" or self.top is not None):
+            self.ranked = self._ranking(ev)
+        self.stream_rows = data and (self.fmt in ("csv", "tsv", "jsonl", "npy", "parquet")
+                                     or self.ranked is not None)
         self.stream_lines = self.value_only and (comp.reduction == "none" or comp.elementwise)
-        self.stream_json = self.fmt == "json" and not self.value_only
+        self.stream_json = self.fmt == "json" and not self.value_only and self.ranked is None
         return self.stream_rows or self.stream_lines or self.stream_json
+
+    def _ranking(self, ev: Any) -> Any:
+        """The holder of the rows ``--sort`` / ``--top`` keep; elementwise rows are refused."""
+        from lossctl import budget
+        from lossctl.errors import UsageError, opt
+        from lossctl.out.order import TopRows
+
+        if ev.computations[0].elementwise:
+            raise UsageError(
+                f"{opt('sort')} orders per-sample rows, and elementwise output has a row of "
+                "class values per sample without a row index",
+                hint=f"leave out {opt('elementwise')}, or sort its output yourself",
+                option="sort")
+        return TopRows(self.sort, self.top, budget.usable(ev.budget) // 2)
 
     def write_block(self, ev: Any, block: Any, stack: contextlib.ExitStack) -> None:
         """Write one block's per-sample rows (the sink opens on the first block)."""
@@ -83,6 +111,16 @@ class ComputeOutput:
             self._json_block(ev, block, stack)
             return
         rows = ev.rows
+        if self.ranked is not None:  # held until the end; rows keep their index column
+            import numpy as np
+
+            if self._columns is None:
+                rows.values_only = False
+                self._columns = rows.columns(block, ev.width or 1)
+            n = block.per_sample.shape[0]
+            self.ranked.add(block.per_sample, np.arange(block.start, block.start + n),
+                            rows.arrays(block))
+            return
         e = block.elementwise
         if self.sink is None and rows.elementwise and e is not None and e.ndim > 2:
             self._open_map_sink(ev, e.shape[1:], stack)
@@ -133,6 +171,10 @@ class ComputeOutput:
                     render.details(result.details, console=console, precision=self.precision)
 
             draw(self.env, self.output, self.no_color, paint)
+        elif self.table is not None:
+            self._data_table((result.details or {}).get(self.table))
+        elif self.ranked is not None:
+            self._ranked_finish(result)
         elif self.value_only:
             if not self.stream_lines:
                 from lossctl.out import write_value
@@ -197,6 +239,43 @@ class ComputeOutput:
             value = getattr(result, name)
             self._doc.field(name, list(value) if name == "shape" else value)
         self._doc.close()
+
+    def _ranked_finish(self, result: Any) -> None:
+        """The rows ``--sort`` kept, in its order: rows of the format, or in a JSON document
+        the header fields, ``sort``, ``top`` and these ``rows`` (objects), then the details."""
+        from lossctl.out import json_document, open_sink
+
+        columns = self._columns or ["index", "loss"]
+        cols = self.ranked.columns()
+        if self.fmt != "json":
+            with open_sink(self.fmt, columns, output=self.output, stdout=self.env.stdout) as sink:
+                if cols:
+                    sink.write(*cols)
+            return
+        with json_document(output=self.output, stdout=self.env.stdout) as doc:
+            for name, value in result.header(flag=self.flag).items():
+                doc.field(name, value)
+            doc.field("sort", self.sort)
+            doc.field("top", self.top)
+            with doc.array("rows", columns=columns) as arr:
+                if cols:
+                    arr.write(*cols)
+            if result.details is not None:
+                doc.field("details", result.details)
+
+    def _data_table(self, table: dict | None) -> None:
+        """A metric's matrix as rows: a header of the predicted classes, then one row per true
+        class, its name first (no rows: the header cell alone)."""
+        import numpy as np
+
+        from lossctl.out import open_sink
+
+        names = [] if table is None else [str(v) for v in table.get("names", table["labels"])]
+        with open_sink(self.fmt, ["true \\ predicted", *names], output=self.output,
+                       stdout=self.env.stdout) as sink:
+            if names:
+                matrix = np.asarray(table["matrix"])  # int64 counts, float64 weight sums
+                sink.write(np.asarray(names, dtype=str), matrix.reshape(len(names), -1))
 
     def _compare(self, result: Any) -> None:
         import numpy as np

@@ -415,6 +415,14 @@ class Pairs(Aggregate):
             m[index[a]][index[b]] += v
         return labels, m
 
+    def names(self, labels: list[int]) -> list[str]:
+        """The classes of :meth:`labels` as the per-sample rows show them: prediction columns
+        by their class names (or index plus offset), labels read from y_pred as they are."""
+        if self.mode != COLUMNS:
+            return [str(v) for v in labels]
+        names = self.class_names or []
+        return [names[v] if v < len(names) else str(v + self.offset) for v in labels]
+
     def _classes(self) -> list[tuple[int, int, int, int]]:
         """Per class (in :meth:`labels` order): TP, true total (support), predicted total and
         the support's count of rows, in exact units."""
@@ -450,7 +458,8 @@ class ConfusionMatrix(Pairs):
         labels, m = self.matrix(weighted=self.weighted)
         if self.weighted:
             m = [[ratio(v, 1 << _UNIT) for v in row] for row in m]
-        return {"confusion_matrix": {"labels": labels, "matrix": m, "rows": "true class",
+        return {"confusion_matrix": {"labels": labels, "names": self.names(labels), "matrix": m,
+                                     "rows": "true class",
                                      "columns": "predicted class", "weighted": self.weighted}}
 
 

@@ -350,6 +350,11 @@ class Aggregate:
     weights or None) and asks for the value at the end (:meth:`value`).
     """
 
+    #: the class names and label offset the per-sample rows show, set by the pipeline before
+    #: :meth:`details` so that its tables name the classes as the rows do
+    class_names: list[str] | None = None
+    offset: int = 0
+
     def __init__(self, options: dict, limit: int) -> None:
         self.options = options
         self.limit = limit

@@ -500,6 +500,10 @@ class LossSpec:
     #: model; see :mod:`lossctl.losses.reduction`). Used under the sklearn convention, and
     #: under any convention for the losses only scikit-learn defines.
     aggregate: str | None = None
+    #: the key of the aggregate's ``details()`` table that csv/tsv data output writes in place
+    #: of the per-sample rows ("confusion_matrix": the matrix itself), unless ``reduction``
+    #: is "none"
+    data_table: str | None = None
     #: ("each": ``mean`` divides each row's value by its count, the function's third result,
     #: then averages over the rows: PyTorch CTC's target lengths; a function returns counts
     #: only under the conventions that divide so)

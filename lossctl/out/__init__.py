@@ -9,8 +9,8 @@ Modules (one writer per format):
 * :mod:`~lossctl.out.numbers`: :func:`format_number`, numbers as text that read back exactly;
 * :mod:`~lossctl.out.sink`: :func:`open_sink`, the streaming row writer of a format, and the
   :class:`Sink` base class; the writers are in :mod:`~lossctl.out.csv` (csv, tsv),
-  :mod:`~lossctl.out.json` (json, jsonl, :func:`write_json`), :mod:`~lossctl.out.npy` and
-  :mod:`~lossctl.out.table`;
+  :mod:`~lossctl.out.json` (json, jsonl, :func:`write_json`), :mod:`~lossctl.out.npy`,
+  :mod:`~lossctl.out.parquet` and :mod:`~lossctl.out.table`;
 * :mod:`~lossctl.out.document`: :func:`json_document`, one JSON object streamed field by field;
 * :mod:`~lossctl.out.value`: :func:`write_value`, one number.
 

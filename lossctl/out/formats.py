@@ -9,6 +9,8 @@ Formats (:data:`FORMATS`):
   NaN and infinities become ``null`` and a warning says how many (:mod:`lossctl.out.json`);
 * ``jsonl``: one JSON object per row;
 * ``npy``: one ``float64`` or ``int64`` array, written incrementally (:mod:`lossctl.out.npy`);
+* ``parquet``: a table of typed columns (``int64``, ``float64``, ``string``), one row group per
+  block or per few blocks, written with pyarrow (:mod:`lossctl.out.parquet`);
 * ``table``: a table for people, rounded to ``precision`` digits (:mod:`lossctl.out.table`); the
   library draws it as plain aligned text, or hands the rows to an injected renderer (the CLI's is
   ``render.table_renderer()``, built on rich).
@@ -22,9 +24,15 @@ import os
 
 from lossctl.errors import UsageError, opt
 
-__all__ = ["EXTENSIONS", "FORMATS", "format_from_extension", "is_stdout", "resolve_format"]
+__all__ = ["BINARY", "EXTENSIONS", "FORMATS", "SORTS", "format_from_extension", "is_stdout", "resolve_format"]
 
-FORMATS = ("table", "csv", "tsv", "json", "jsonl", "npy")
+FORMATS = ("table", "csv", "tsv", "json", "jsonl", "npy", "parquet")
+
+#: What per-sample data output may be ordered by (:class:`lossctl.out.order.TopRows`).
+SORTS = ("row", "loss")
+
+#: Binary formats: never written to a terminal.
+BINARY = ("npy", "parquet")
 
 #: Output file extension -> format, used for an ``output`` path when no format is given.
 EXTENSIONS = {
@@ -36,6 +44,8 @@ EXTENSIONS = {
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
     ".npy": "npy",
+    ".parquet": "parquet",
+    ".pq": "parquet",
 }
 
 
@@ -44,11 +54,12 @@ def is_stdout(output: str | os.PathLike | None) -> bool:
     return output is None or (isinstance(output, str) and output == "-")
 
 
-def npy_terminal_error() -> UsageError:
-    """The refusal to write binary NPY to a terminal."""
+def npy_terminal_error(fmt: str = "npy") -> UsageError:
+    """The refusal to write a binary format (NPY, Parquet) to a terminal."""
+    shown = "NPY" if fmt == "npy" else "Parquet"
     return UsageError(
-        "refusing to write binary NPY to a terminal",
-        hint=f"redirect to a file (> out.npy) or use {opt('output', 'out.npy')}",
+        f"refusing to write binary {shown} to a terminal",
+        hint=f"redirect to a file (> out.{fmt}) or use {opt('output', f'out.{fmt}')}",
     )
 
 
@@ -102,7 +113,7 @@ def resolve_format(
         One of :data:`FORMATS`.
 
     Raises:
-        UsageError: unknown format or extension, or NPY bound for a terminal.
+        UsageError: unknown format or extension, or NPY or Parquet bound for a terminal.
     """
     if plain not in FORMATS:
         raise ValueError(f"plain must be one of {FORMATS}, not {plain!r}")
@@ -119,6 +130,6 @@ def resolve_format(
         resolved = format_from_extension(output)  # type: ignore[arg-type]
     else:
         resolved = "table" if stdout_isatty else plain
-    if resolved == "npy" and to_stdout and stdout_isatty:
-        raise npy_terminal_error()
+    if resolved in BINARY and to_stdout and stdout_isatty:
+        raise npy_terminal_error(resolved)
     return resolved

@@ -2,7 +2,7 @@
 :func:`open_sink`, which picks the writer for a format.
 
 Columns arrive as numpy arrays in blocks of rows (:meth:`Sink.write`); each block is written out
-right away (csv, tsv, json, jsonl, npy) or kept until :meth:`Sink.close` (table). Use a sink as a
+right away (csv, tsv, json, jsonl, npy; parquet in row groups of a block or a few) or kept until :meth:`Sink.close` (table). Use a sink as a
 context manager: a normal exit closes it, an exception aborts it (a file output is then left
 untouched; standard output keeps what was already sent).
 
@@ -12,7 +12,7 @@ fixed-up header); the base class owns the destination, the column rules and the 
 
 Rows too wide to hold whole (a one-hot row of 10^8 classes) are written in column pieces with
 :meth:`Sink.write_row_pieces` by the formats that can (csv, tsv: text of one line; npy: a C-order
-row is contiguous bytes, hook ``_write_pieces``); json, jsonl and table cannot, and
+row is contiguous bytes, hook ``_write_pieces``); json, jsonl, parquet and table cannot, and
 :func:`open_sink` refuses rows wider than its ``max_cells`` for them, before writing anything.
 
 N-D rows (``item_shape``): every row is an array of one shape, a segmentation map ``(H, W)``,
@@ -43,6 +43,7 @@ _WRITERS = {
     "json": ("lossctl.out.json", "JsonSink"),
     "jsonl": ("lossctl.out.json", "JsonSink"),
     "npy": ("lossctl.out.npy", "NpySink"),
+    "parquet": ("lossctl.out.parquet", "ParquetSink"),
     "table": ("lossctl.out.table", "TableSink"),
 }
 
@@ -377,6 +378,10 @@ def open_sink(
           refused. The header carries ``nrows`` when given; otherwise a file gets a placeholder
           header fixed up at close, and standard output (never seeked: it may be a pipe or an
           ``O_APPEND`` file) is spooled to a temporary file and copied out at close.
+        * parquet: one typed column per column (``int64`` for integer or bool columns,
+          ``float64`` for floats, bit for bit, ``string`` for text), decided by the first block;
+          a row group per block or per few small blocks (:mod:`lossctl.out.parquet`). Never to a
+          terminal; rows in pieces and N-D rows are refused.
         * table: all rows drawn at close, numbers rounded to ``precision`` digits, by ``renderer``
           (a file output asks it for plain text: no colour, no wrapping) or, without one, as a
           plain aligned text table.
@@ -413,8 +418,9 @@ def open_sink(
 
     Raises:
         ValueError: unknown format, ``nrows < 0``, or ``vector`` with other than one column.
-        UsageError: npy to standard output that is a terminal; json, jsonl or table for rows
-            of more than ``max_cells`` columns; any format but npy with ``item_shape``.
+        UsageError: npy or parquet to standard output that is a terminal; json, jsonl,
+            parquet or table for rows of more than ``max_cells`` columns; any format but npy
+            with ``item_shape``.
     """
     if fmt not in FORMATS:
         raise ValueError(f"fmt must be one of {FORMATS}, not {fmt!r}")

@@ -114,12 +114,14 @@ SPECS: tuple[LossSpec, ...] = (
         summary="The confusion matrix (rows: true class, columns: predicted class); its value is "
         "the accuracy (higher is better).",
         formula="C_ij = sum_n w_n [y_n = i][predicted_n = j]; value = trace(C) / sum(C)",
-        when="Seeing which classes are confused with which; the matrix is in the JSON output "
-        "(details) and drawn as a table on a terminal.",
+        when="Seeing which classes are confused with which; the matrix is what -f csv|tsv "
+        "write (a header of predicted classes, a row per true class), is in the JSON output "
+        "(details, with the class names) and is drawn as a table on a terminal.",
         siblings=("accuracy", "balanced_accuracy", "f1_macro"),
         example=f"lossctl compute confusion_matrix {_DIGITS}",
         aliases=(_a("confusion_matrix", "sklearn"),),
         aggregate="metrics:ConfusionMatrix",
+        data_table="confusion_matrix",
         divergences="scikit-learn's confusion_matrix (with sample weights the entries are "
         f"weight sums); normalize= is not offered. {_CLASSES}; {_COUNTS}.",
     ),
