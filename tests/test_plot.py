@@ -1,0 +1,140 @@
+"""Figures (``lossctl.plot``, ``compute --plot``): the files are PNG or SVG, the figures hold the
+report's data (histogram counts, one bar per class, the reliability bins), the data output
+is unchanged by ``--plot``, and bad paths, inputs and a missing matplotlib are refused before
+anything is read."""
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import lossctl
+from lossctl import plot
+from lossctl.errors import UsageError
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+DIGITS = (str(SAMPLES / "digits_labels.csv"), str(SAMPLES / "digits_probs.csv"))
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _is_svg(path: Path) -> bool:
+    return ET.parse(path).getroot().tag == "{http://www.w3.org/2000/svg}svg"
+
+
+def _histogram_counts(ax) -> np.ndarray:
+    """The counts of the histogram panel (one StepPatch)."""
+    steps = [p for p in ax.patches if hasattr(p, "get_data")]
+    assert len(steps) == 1
+    return np.asarray(steps[0].get_data().values)
+
+
+def _bars(ax) -> list:
+    from matplotlib.patches import Rectangle
+
+    return [p for p in ax.patches if isinstance(p, Rectangle)]
+
+
+def test_report_figure_draws_the_histogram_and_one_bar_per_class(tmp_path):
+    res = lossctl.evaluate("scce", *DIGITS, report=True)
+    fig = plot.report_figure(tmp_path / "r.png", res.report, res.details)
+    assert (tmp_path / "r.png").read_bytes()[:8] == PNG_MAGIC
+    hist, classes = fig.axes
+    assert _histogram_counts(hist).sum() == res.samples == 270
+    assert hist.get_xscale() == "log"  # cross-entropy spans decades, as the report's bins do
+    bars = _bars(classes)
+    assert len(bars) == res.classes == len(res.report.per_class) == 10
+    assert [b.get_height() for b in bars] == pytest.approx(
+        [r.mean_loss for r in res.report.per_class])
+    assert [t.get_text() for t in classes.get_xticklabels()] == [str(i) for i in range(10)]
+
+
+def test_a_calibration_metric_adds_the_reliability_diagram_in_svg(tmp_path):
+    res = lossctl.evaluate("expected_calibration_error", *DIGITS, report=True, bins=10)
+    fig = plot.result_figure(tmp_path / "c.svg", res)
+    assert _is_svg(tmp_path / "c.svg")
+    assert len(fig.axes) == 3
+    rows = [r for r in res.details["reliability"] if r["count"]]
+    bars = _bars(fig.axes[2])
+    assert len(bars) == len(rows) and 0 < len(rows) <= 10
+    assert [b.get_height() for b in bars] == pytest.approx([r["accuracy"] for r in rows])
+    assert [b.get_x() for b in bars] == pytest.approx([r["from"] for r in rows])
+    assert "ECE" in fig.axes[2].get_title()
+
+
+def test_no_classes_no_class_panel_and_linear_bins_for_a_narrow_range(tmp_path):
+    rng = np.random.default_rng(0)
+    y, p = np.zeros(500), rng.uniform(1.0, 2.0, 500)  # squared errors in [1, 4]: one decade
+    res = lossctl.evaluate("mse", y, p, report=True)
+    fig = plot.report_figure(tmp_path / "m.png", res.report, res.details)
+    (hist,) = fig.axes
+    assert hist.get_xscale() == "linear"
+    assert _histogram_counts(hist).sum() == 500
+
+
+def test_plot_format_is_the_extension_and_anything_else_names_the_option(tmp_path):
+    assert plot.plot_format("a/b.PNG") == "png" and plot.plot_format("x.svg") == "svg"
+    for bad in ("report.pdf", "report", "-"):
+        with pytest.raises(UsageError) as err:
+            plot.plot_format(bad)
+        assert err.value.option == "plot"
+        assert "plot" in str(err.value) and err.value.hint
+    with pytest.raises(UsageError):
+        plot.report_figure(tmp_path / "r.jpg", lossctl.evaluate("scce", *DIGITS,
+                                                                report=True).report)
+    assert not list(tmp_path.iterdir())
+
+
+def test_the_figure_is_written_atomically(tmp_path, monkeypatch):
+    """A failure while saving leaves the old file as it was and no temporary file; a success
+    replaces it whole."""
+    from matplotlib.figure import Figure
+
+    target = tmp_path / "r.png"
+    target.write_bytes(b"old figure")
+    report = lossctl.evaluate("scce", *DIGITS, report=True).report
+    real = Figure.savefig
+
+    def half_then_fail(self, fh, **kwargs):
+        fh.write(PNG_MAGIC + b"half")
+        raise RuntimeError("renderer died")
+
+    monkeypatch.setattr(Figure, "savefig", half_then_fail)
+    with pytest.raises(RuntimeError):
+        plot.report_figure(target, report)
+    assert target.read_bytes() == b"old figure"
+    assert [p.name for p in tmp_path.iterdir()] == ["r.png"]
+    monkeypatch.setattr(Figure, "savefig", real)
+    plot.report_figure(target, report)
+    assert target.read_bytes()[:8] == PNG_MAGIC
+    assert [p.name for p in tmp_path.iterdir()] == ["r.png"]
+
+
+def test_paired_difference_figure(tmp_path):
+    rng = np.random.default_rng(1)
+    diffs = rng.normal(-0.02, 0.01, 2000)
+    diffs[:5] = np.nan  # replicates without a value are left out
+    lo, hi = np.nanpercentile(diffs, [2.5, 97.5])
+    fig = plot.paired_difference_figure(tmp_path / "d.svg", ["model_a", "model_b"], diffs,
+                                        -0.021, (lo, hi), bins=30)
+    assert _is_svg(tmp_path / "d.svg")
+    (ax,) = fig.axes
+    (hist,) = ax.containers
+    bars = list(hist)
+    assert len(bars) == 30
+    assert sum(b.get_height() for b in bars) == 1995
+    assert sorted(line.get_xdata()[0] for line in ax.lines) == pytest.approx([-0.021, 0.0])
+    (span,) = [p for p in ax.patches if p not in bars]  # the interval
+    xs = ax.transData.inverted().transform(span.get_verts())[:, 0]
+    assert (xs.min(), xs.max()) == pytest.approx((lo, hi))
+    assert ax.get_xlabel() == "model_b - model_a"
+    fig = plot.paired_difference_figure(tmp_path / "d.png", ("a", "b"), [0.5] * 10, 0.5,
+                                        (0.5, 0.5))
+    assert (tmp_path / "d.png").read_bytes()[:8] == PNG_MAGIC
+    with pytest.raises(UsageError):
+        plot.paired_difference_figure(tmp_path / "e.png", ["a"], diffs, 0.0, (lo, hi))
+    with pytest.raises(UsageError):
+        plot.paired_difference_figure(tmp_path / "e.png", ["a", "b"], diffs, 0.0, (hi, lo))
+    assert not (tmp_path / "e.png").exists()
