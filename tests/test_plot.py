@@ -4,6 +4,7 @@ is unchanged by ``--plot``, and bad paths, inputs and a missing matplotlib are r
 anything is read."""
 from __future__ import annotations
 
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 
 import lossctl
 from lossctl import plot
-from lossctl.errors import UsageError
+from lossctl.errors import OutputError, UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -138,3 +139,57 @@ def test_paired_difference_figure(tmp_path):
     with pytest.raises(UsageError):
         plot.paired_difference_figure(tmp_path / "e.png", ["a", "b"], diffs, 0.0, (hi, lo))
     assert not (tmp_path / "e.png").exists()
+
+
+# --- the command line ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", [(), ("-f", "csv"), ("-f", "json"), ("-r", "none")])
+def test_compute_plot_writes_the_figure_and_leaves_stdout_as_it_was(invoke, tmp_path, fmt):
+    without = invoke("compute", "scce", *DIGITS, *fmt)
+    out = tmp_path / "report.png"
+    with_plot = invoke("compute", "scce", *DIGITS, *fmt, "--plot", out)
+    assert without.exit_code == with_plot.exit_code == 0, with_plot.stderr
+    assert with_plot.stdout == without.stdout
+    assert out.read_bytes()[:8] == PNG_MAGIC
+
+
+def test_compute_plot_of_a_calibration_error_from_the_cli(invoke, tmp_path):
+    out = tmp_path / "cal.svg"
+    r = invoke("compute", "expected_calibration_error", *DIGITS, "--plot", out)
+    assert r.exit_code == 0, r.stderr
+    assert _is_svg(out)
+    assert "reliability" in out.read_text()
+
+
+def test_compute_plot_with_a_bad_extension_is_a_usage_error(invoke, tmp_path):
+    r = invoke("compute", "scce", *DIGITS, "--plot", tmp_path / "report.pdf")
+    assert r.exit_code == 2
+    assert "--plot" in r.stderr and ".png or .svg" in r.stderr
+    assert not list(tmp_path.iterdir())
+
+
+def test_compute_plot_is_never_written_over_an_input(invoke, tmp_path):
+    probs = tmp_path / "probs.csv"
+    probs.write_bytes(Path(DIGITS[1]).read_bytes())
+    link = tmp_path / "probs.png"
+    link.symlink_to(probs)  # a .png name for the input file itself
+    before = probs.read_bytes()
+    r = invoke("compute", "scce", DIGITS[0], link, "--plot", link)
+    assert r.exit_code == 1
+    assert "refusing to overwrite an input" in r.stderr and "--plot" in r.stderr
+    assert probs.read_bytes() == before
+
+
+def test_a_missing_matplotlib_fails_before_any_input_is_read(invoke, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # `import matplotlib` fails
+    with pytest.raises(OutputError):
+        plot.check_plot(tmp_path / "r.png")
+    missing = tmp_path / "not_there.csv"  # were it read, the error would be about this file
+    r = invoke("compute", "scce", missing, DIGITS[1], "--plot", tmp_path / "r.png")
+    assert r.exit_code == 1
+    assert r.stderr.strip() == ("lossctl: error: --plot needs matplotlib, which is not "
+                                "installed: install it with pip install 'lossctl[plot]'")
+    assert not list(tmp_path.iterdir())
+    r = invoke("compute", "scce", *DIGITS)  # without --plot nothing needs it
+    assert r.exit_code == 0, r.stderr

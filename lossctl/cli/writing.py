@@ -53,8 +53,9 @@ class ComputeOutput:
     """The output of one ``compute`` run. See the module docstring."""
 
     def __init__(self, env: Environment, fmt: str, output: str | None, *, value_only: bool,
-                 precision: int, no_color: bool, flag: Callable) -> None:
+                 precision: int, no_color: bool, flag: Callable, plot: str | None = None) -> None:
         self.env = env
+        self.plot = plot  # --plot PATH: the figures of the result, after the data
         self.fmt = fmt
         self.output = output
         self.value_only = value_only
@@ -140,6 +141,10 @@ class ComputeOutput:
                 write_value(result.value, stdout=self.env.stdout)
         elif self.fmt == "json":
             self._json_finish(result)
+        if self.plot is not None:
+            from lossctl.plot import result_figure
+
+            result_figure(self.plot, result)
 
     # --- one JSON document, streamed ------------------------------------------------------
     def _json_block(self, ev: Any, block: Any, stack: contextlib.ExitStack) -> None:
