@@ -4,6 +4,7 @@ is unchanged by ``--plot``, and bad paths, inputs and a missing matplotlib are r
 anything is read."""
 from __future__ import annotations
 
+import os
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -193,3 +194,11 @@ def test_a_missing_matplotlib_fails_before_any_input_is_read(invoke, tmp_path, m
     assert not list(tmp_path.iterdir())
     r = invoke("compute", "scce", *DIGITS)  # without --plot nothing needs it
     assert r.exit_code == 0, r.stderr
+
+
+def test_the_readme_shows_a_small_committed_figure():
+    readme = (ROOT / "README.md").read_text()
+    assert "## Plots" in readme and "(samples/report.png)" in readme
+    image = SAMPLES / "report.png"
+    assert image.read_bytes()[:8] == PNG_MAGIC
+    assert os.path.getsize(image) < 150_000
