@@ -160,7 +160,7 @@ def compute(
         class_axis=class_axis, elementwise=elementwise,
         compare=[c for c in compare.split(",")] if compare else None,
         header=header, delimiter=delimiter, memory_limit=memory_limit, threads=threads,
-        keep=False, details=(out_fmt != "json" and not value_only) or plot is not None,
+        keep=False, details=out_fmt != "json" and not value_only,
         report=(out_fmt == "table" and not compare) or plot is not None, top=top,
         fail_above=fail_above, fail_below=fail_below, **loss_options,
     )
