@@ -123,3 +123,16 @@ def test_sizes(path):
 def test_no_os_exit():
     for path in MODULES:
         assert "os._exit" not in path.read_text(encoding="utf-8"), _rel(path)
+
+
+def test_only_plot_imports_matplotlib_and_only_inside_functions():
+    def names(nodes) -> set[str]:
+        return {n.split(".")[0] for n in _imports(ast.Module(body=list(nodes), type_ignores=[]))}
+
+    for path, tree in TREES.items():
+        if path == PKG / "plot.py":
+            top = [n for n in tree.body if not isinstance(n, (ast.FunctionDef, ast.ClassDef))]
+            assert "matplotlib" not in names(top), "lossctl/plot.py imports matplotlib at import time"
+            assert "matplotlib" in names(tree.body)
+        else:
+            assert "matplotlib" not in names(tree.body), f"{_rel(path)} imports matplotlib"

@@ -89,3 +89,29 @@ def test_root_help_version_and_typos_load_no_command_and_no_registry(argv):
 
 
 COMMAND_MODULES = ("compute", "convert", "catalog", "inspect")
+
+
+_HEAVY_PROBE = _PROBE.replace(
+    'sorted(m for m in sys.modules if m.startswith("lossctl.cli."))',
+    'sorted(m for m in sys.modules if m.split(".")[0] == "matplotlib" or m == "lossctl.plot")')
+
+
+@pytest.mark.parametrize("argv", [
+    ("--help",), ("--version",), ("compute", "--help"),
+    ("compute", "scce", "samples/digits_labels.csv", "samples/digits_probs.csv"),
+    ("compute", "scce", "samples/digits_labels.csv", "samples/digits_probs.csv", "-f", "json"),
+])
+def test_matplotlib_is_imported_only_for_a_plot(argv, tmp_path):
+    """matplotlib (the plot extra) is loaded by ``--plot`` alone: ``lossctl.plot`` is the
+    only module that imports it, inside its functions."""
+    def loaded(*args: str) -> set[str]:
+        proc = subprocess.run([sys.executable, "-c", _HEAVY_PROBE, *args], capture_output=True,
+                              text=True, env=subprocess_env(), cwd=ROOT, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        return set([ln for ln in proc.stderr.splitlines()
+                    if ln.startswith("MODULES ")][-1].split()[1:])
+
+    assert not loaded(*argv)
+    if argv[0] == "compute" and "--help" not in argv:  # the probe sees it when it is loaded
+        assert {"matplotlib", "lossctl.plot"} <= loaded(*argv, "--plot",
+                                                         str(tmp_path / "p.png"))

@@ -76,6 +76,7 @@ def _class_weight(text: str | None) -> Any:
     "loss=$(lossctl compute mse y.csv p.csv)     # a pipe gets the value alone",
     "lossctl compute scce y.csv p.csv -f csv -o per_sample.csv",
     "lossctl compute mse y.csv p.csv --fail-above 0.5 || echo 'regressed'",
+    "lossctl compute expected_calibration_error y.csv p.csv --plot calibration.png",
 ))
 @lossctl_command
 def compute(
@@ -115,6 +116,7 @@ def compute(
     compare: Annotated[str | None, _opt("--compare", "Compute under each convention (keras,torch or all) and show why the values differ.", "LIST")] = None,
     fmt: FormatOpt = None,
     output: OutputOpt = None,
+    plot: Annotated[str | None, _opt("--plot", "Also draw the result to PATH.png or PATH.svg: the per-sample loss histogram, the mean loss per class and, for calibration errors, the reliability diagram (needs matplotlib: pip install 'lossctl[plot]').", "PATH")] = None,
     delimiter: DelimiterOpt = None,
     header: HeaderOpt = None,
     precision: PrecisionOpt = 6,
@@ -148,6 +150,10 @@ def compute(
     check_output(output, [s for s in (y_true, y_pred, sample_weight, cw, *role_sources)
                           if isinstance(s, str)],
                  stdin=env.stdin)
+    if plot is not None:  # before any input is read: its extension, the inputs, matplotlib
+        from lossctl.plot import check_plot
+
+        check_plot(plot, [y_true, y_pred, sample_weight, cw, *role_sources], stdin=env.stdin)
     req = request(
         loss, y_true, y_pred, sample_weight=sample_weight, true_cols=true_cols,
         pred_cols=pred_cols, weight_cols=weight_cols, class_weight=cw, classes=classes,
@@ -158,14 +164,14 @@ def compute(
         compare=[c for c in compare.split(",")] if compare else None,
         header=header, delimiter=delimiter, memory_limit=memory_limit, threads=threads,
         keep=False, details=(out_fmt != "json" or sort is not None) and not value_only,
-        report=out_fmt == "table" and not compare, top=10 if top is None else top,
-        fail_above=fail_above,
-        fail_below=fail_below, **loss_options,
+        report=(out_fmt == "table" and not compare) or plot is not None,
+        top=10 if top is None else top, fail_above=fail_above, fail_below=fail_below,
+        **loss_options,
     )
     ev = Evaluation(req, stdin=env.stdin)
     out = writing.ComputeOutput(env, out_fmt, output, value_only=value_only, precision=precision,
                                 no_color=no_color, flag=renderer("compute"),
-                                sort=sort.value if sort else None, top=top)
+                                sort=sort.value if sort else None, top=top, plot=plot)
     with contextlib.ExitStack() as stack:
         bar = stack.enter_context(Progress(env, quiet=quiet or no_warn, no_color=no_color))
         stream = out.streams(ev) and not compare

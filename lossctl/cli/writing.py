@@ -54,12 +54,13 @@ class ComputeOutput:
 
     def __init__(self, env: Environment, fmt: str, output: str | None, *, value_only: bool,
                  precision: int, no_color: bool, flag: Callable, sort: str | None = None,
-                 top: int | None = None) -> None:
+                 top: int | None = None, plot: str | None = None) -> None:
         self.env = env
         self.sort = sort
         self.top = top
         self.ranked: Any = None  # the rows --sort keeps (lossctl.out.order.TopRows)
         self._columns: list[str] | None = None
+        self.plot = plot  # --plot PATH: the figures of the result, after the data
         self.fmt = fmt
         self.output = output
         self.value_only = value_only
@@ -182,6 +183,10 @@ class ComputeOutput:
                 write_value(result.value, stdout=self.env.stdout)
         elif self.fmt == "json":
             self._json_finish(result)
+        if self.plot is not None:
+            from lossctl.plot import result_figure
+
+            result_figure(self.plot, result)
 
     # --- one JSON document, streamed ------------------------------------------------------
     def _json_block(self, ev: Any, block: Any, stack: contextlib.ExitStack) -> None:
