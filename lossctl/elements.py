@@ -67,6 +67,13 @@ class ElementFeeds:
         true_rows = lay.index_rows(true) if index else lay.rows(true)
         rows = self._rows(true_rows, lay.rows(pred), w, start * p, *el)
         shown = self._add(rows, lay.classes)
+        if self.replicates:
+            self._replicate(start, lay.per_sample(rows.values, n),
+                            None if rows.weights is None else lay.per_sample(rows.weights, n),
+                            lay.per_sample(rows.valid, n),
+                            None if rows.class_weights is None
+                            else lay.per_sample(rows.class_weights, n),
+                            n=n, per=p, width=lay.classes)
         rule, scale, empty = self._rule()
         per = per_sample_values(
             lay.per_sample(rows.values, n),
@@ -283,6 +290,7 @@ class RoleFeeds:
         with np.errstate(over="ignore", invalid="ignore"):
             self.acc.add(np.where(valid, summed, 0.0), weights=w, valid=valid,
                          class_weights=counts)
+            self._replicate(start, np.where(valid, summed, 0.0), w, valid, counts, n=n)
             shown_values = np.where(valid, values if w is None else values * w, 0.0)
         self.counters.nonfinite += int((~np.isfinite(values) & valid).sum())
         self._track_extremes(shown_values, valid)

@@ -32,6 +32,7 @@ from lossctl.blocks import BlockResult, Counters, Elements, Rows
 from lossctl.elements import ElementFeeds, RoleFeeds
 from lossctl.layout import Layout
 from lossctl.parts import Parts
+from lossctl.resampling import Resampling
 from lossctl.errors import DataError, ShapeError, UsageError, note, opt, warn
 from lossctl.losses import registry
 from lossctl.losses.reduction import Accumulator, aggregator
@@ -91,7 +92,7 @@ def _choice(name: str, value: str, allowed: Sequence[str]) -> str:
     return value
 
 
-class Computation(ElementFeeds, RoleFeeds, Parts):
+class Computation(ElementFeeds, RoleFeeds, Parts, Resampling):
     """One loss computation fed in row blocks. See the module docstring.
 
     Args:
@@ -174,6 +175,8 @@ class Computation(ElementFeeds, RoleFeeds, Parts):
         self.classes = list(classes) if classes is not None else None
         self.fn = self.spec.load()
         self.acc = Accumulator()
+        self.replicates = {}  # bootstrap and sign-flip replicates (lossctl.resampling)
+        self.ci_level: float | None = None
         self.counters = Counters()
         self.num_classes: int | None = None
         self.width: int | None = None
@@ -272,6 +275,8 @@ class Computation(ElementFeeds, RoleFeeds, Parts):
         self.samples += as_2d(pred, ps).shape[0]
         rows = self._rows(true, pred, sample_weight, start, ts, ps, ws)
         shown = self._add(rows, rows.pred.shape[1])
+        self._replicate(start, rows.values, rows.weights, rows.valid, rows.class_weights,
+                        n=rows.valid.shape[0], width=rows.pred.shape[1])
         if self.spec.finalize == "sqrt":
             shown = np.sqrt(shown)
         self._track_extremes(shown, rows.valid)
@@ -430,6 +435,7 @@ class Computation(ElementFeeds, RoleFeeds, Parts):
             elements=None if self.layout is None else self.acc.rows,
             shape=None if self.layout is None else self.layout.dims,
             details=None if self.aggregate is None else self.aggregate.details(),
+            ci=self._intervals(self.ci_level) if self.replicates and value is not None else None,
         )
 
     def _rule(self) -> tuple[str | None, float, str]:

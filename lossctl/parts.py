@@ -27,6 +27,7 @@ class Parts:
         part = copy.copy(self)
         part.samples = 0
         part.acc = Accumulator()
+        part.replicates = {k: r.fresh() for k, r in self.replicates.items()}
         part.counters = Counters()
         part.extremes = None
         part.aggregate = None if self.aggregate is None else self.aggregate.fresh()
@@ -39,6 +40,8 @@ class Parts:
         """Fold in a :meth:`fork` fed the rows after those fed here so far."""
         self.samples += part.samples
         self.acc.merge(part.acc)
+        for kind, rep in part.replicates.items():
+            self.replicates[kind].merge(rep)
         self.counters.merge(part.counters)
         if part.extremes is not None:
             self.extremes = part.extremes if self.extremes is None else (

@@ -72,6 +72,13 @@ class Request:
     top: int = 10
     fail_above: float | None = None
     fail_below: float | None = None
+    #: the bootstrap confidence level in percent (95): ``Result.ci``
+    ci: float | None = None
+    #: bootstrap (and sign-flip) replicates, and the seed of their weights
+    replicates: int = 1000
+    seed: int = 0
+    #: kinds of replicates kept (``("poisson",)`` for ``ci``; ``compare`` adds ``"signs"``)
+    resample: Sequence[str] | None = None
     options: dict[str, Any] = field(default_factory=dict)
     #: further inputs by role (``var``, ``input2``, ...): arrays, sources or numbers
     roles: dict[str, Any] = field(default_factory=dict)
@@ -165,7 +172,11 @@ class Evaluation:
         for name, value in req.roles.items():  # read whole, or one number
             self.roles[name] = inputs.role_constant(name, value, self.read_options, stdin)
         self.computations = make_computations(req, cw, self.roles)
+        kinds = tuple(req.resample or (("poisson",) if req.ci is not None else ()))
         for comp in self.computations:
+            if kinds:
+                comp.resample(replicates=req.replicates, seed=req.seed, kinds=kinds)
+                comp.ci_level = req.ci
             comp.class_weight_source = self.class_weight_source
             comp.details = req.details
             comp.memory_limit = budget.usable(self.budget)  # values held for medians, maxima
@@ -182,6 +193,14 @@ class Evaluation:
                                           and math.isfinite(limit)):
                 raise UsageError(f"{opt(name)} must be a finite number (got {limit!r}): a gate "
                                  "at NaN or infinity can never fail", option=name)
+        if req.ci is not None and not (isinstance(req.ci, (int, float)) and 0 < req.ci < 100):
+            raise UsageError(f"{opt('ci')} is a confidence level in percent, above 0 and below "
+                             f"100 (got {req.ci!r})", hint=f"for example {opt('ci', 95)}",
+                             option="ci")
+        if not (isinstance(req.replicates, int) and req.replicates >= 2):
+            raise UsageError(f"{opt('replicates')} must be a whole number of at least 2 (got "
+                             f"{req.replicates!r})", hint="1000 is usual for an interval",
+                             option="replicates")
         if isinstance(req.y_true, str) and req.y_true == "-" and req.y_pred == "-":
             raise UsageError(f"{opt('y_true')} and {opt('y_pred')} cannot both be standard input")
         dashes = [k for k, v in (("y_true", req.y_true), ("y_pred", req.y_pred),

@@ -317,6 +317,12 @@ def report(rep: Any, *, console: Console, precision: int = 6, width: int = 30) -
     )
     summary.add_row(Text("loss"), Text(name))
     summary.add_row(Text("value"), Text(value, style="bold"))
+    ci = getattr(rep, "ci", None)
+    if ci is not None and ci.get("level") is not None:
+        summary.add_row(Text(f"{ci['level']:g}% CI"), Text(
+            f"[{format_cell(ci['low'], precision)}, {format_cell(ci['high'], precision)}]  "
+            f"(bootstrap, {ci['replicates']} replicates, seed {ci['seed']}; standard error "
+            f"{format_cell(ci['standard_error'], precision)})"))
     summary.add_row(Text("convention"), Text(rep.convention))
     summary.add_row(Text("reduction"), Text(rep.reduction))
     summary.add_row(Text("samples"), Text(str(rep.samples)))

@@ -67,6 +67,8 @@ class Report:
     #: per-class rows are then over elements, the worst rows are samples
     elements: int | None = None
     shape: tuple[int, ...] | None = None
+    #: the bootstrap interval of the value (``Result.ci`` without its replicate values)
+    ci: dict[str, Any] | None = None
 
 
 class ReportBuilder:
@@ -168,6 +170,8 @@ class ReportBuilder:
             convention=result.convention,
             reduction=result.reduction,
             value=result.value,
+            ci=None if result.ci is None else {k: v for k, v in result.ci.items()
+                                               if k != "values"},
             samples=result.samples,
             classes=result.classes,
             options=dict(result.options),

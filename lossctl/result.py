@@ -79,6 +79,9 @@ class Result:
     #: ``confusion_matrix`` (labels, matrix), ``per_class`` rows, the ``reliability`` table of
     #: the calibration errors, the Brier components and their ``reliability_table``
     details: dict[str, Any] | None = None
+    #: ``ci``: the bootstrap of the value: ``level``, ``low``, ``high``, ``standard_error``,
+    #: ``replicates``, ``seed``, and the replicate ``values`` (an array, not in the JSON form)
+    ci: dict[str, Any] | None = None
 
     def gate(self, *, fail_above: float | None = None, fail_below: float | None = None) -> None:
         """The CI gate of ``--fail-above`` / ``--fail-below``: raise
@@ -124,6 +127,8 @@ class Result:
             "classes": self.classes,
             "options": dict(self.options),
             "predictions": render_options(self.reading, flag),
+            **({"ci": {k: v for k, v in self.ci.items() if k != "values"}}
+               if self.ci is not None else {}),
         }
 
     def to_dict(self, *, flag: FlagRenderer | None = None) -> dict[str, Any]:

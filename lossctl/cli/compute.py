@@ -76,6 +76,7 @@ def _class_weight(text: str | None) -> Any:
     "loss=$(lossctl compute mse y.csv p.csv)     # a pipe gets the value alone",
     "lossctl compute scce y.csv p.csv -f csv -o per_sample.csv",
     "lossctl compute mse y.csv p.csv --fail-above 0.5 || echo 'regressed'",
+    "lossctl compute scce y.csv p.csv --ci 95     # value,low,high,level in a pipe",
     "lossctl compute expected_calibration_error y.csv p.csv --plot calibration.png",
 ))
 @lossctl_command
@@ -111,6 +112,9 @@ def compute(
     sort: Annotated[Sort | None, typer.Option("--sort", case_sensitive=False, show_default=False, help="Order the per-sample rows of data output (csv, tsv, jsonl, json, parquet, npy): loss puts the highest per-sample value first (NaN and infinities first, equal values in row order), row keeps the input order. Rows keep their index column (npy then holds the columns index..loss). With --top K only the K first rows are kept, in bounded memory; without it every row is held until the end (within --memory-limit). In a pipe it writes csv rows; the table is unchanged.")] = None,
     fail_above: Annotated[float | None, _opt("--fail-above", "Exit with status 3 when the reduced loss exceeds X (a CI gate). With --reduction none: when any sample's loss exceeds X.", "X")] = None,
     fail_below: Annotated[float | None, _opt("--fail-below", "Exit with status 3 when the reduced value is below X (for scores where higher is better). With --reduction none: when any sample's value is below X.", "X")] = None,
+    ci: Annotated[float | None, _opt("--ci", "A bootstrap confidence interval of the value at LEVEL percent (e.g. 95), from one streaming pass (the Poisson bootstrap); seeded by --seed.", "LEVEL")] = None,
+    replicates: Annotated[int, typer.Option("--replicates", min=2, metavar="R", help="Bootstrap replicates for --ci (about 4 us a sample for 1000).")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", metavar="N", help="Seed of the bootstrap weights: the same seed gives the same interval.")] = 0,
     memory_limit: MemoryOpt = "256M",
     threads: Annotated[int | None, typer.Option("--threads", min=1, metavar="N", envvar="LOSSCTL_THREADS", show_default=False, help="Threads computing blocks (default: one per core). The value is bit-for-bit the same for any N.")] = None,
     compare: Annotated[str | None, _opt("--compare", "Compute under each convention (keras,torch or all) and show why the values differ.", "LIST")] = None,
@@ -166,6 +170,7 @@ def compute(
         keep=False, details=(out_fmt != "json" or sort is not None) and not value_only,
         report=(out_fmt == "table" and not compare) or plot is not None,
         top=10 if top is None else top, fail_above=fail_above, fail_below=fail_below,
+        ci=ci, replicates=replicates, seed=seed,
         **loss_options,
     )
     ev = Evaluation(req, stdin=env.stdin)

@@ -177,7 +177,9 @@ class ComputeOutput:
         elif self.ranked is not None:
             self._ranked_finish(result)
         elif self.value_only:
-            if not self.stream_lines:
+            if not self.stream_lines and result.ci is not None:
+                self._value_and_interval(result)
+            elif not self.stream_lines:
                 from lossctl.out import write_value
 
                 write_value(result.value, stdout=self.env.stdout)
@@ -187,6 +189,18 @@ class ComputeOutput:
             from lossctl.plot import result_figure
 
             result_figure(self.plot, result)
+
+    def _value_and_interval(self, result: Any) -> None:
+        """``--ci`` in a pipe: one CSV row with a header, ``value,low,high,level``."""
+        import numpy as np
+
+        from lossctl.out import open_sink
+
+        ci = result.ci
+        with open_sink("csv", ["value", "low", "high", "level"], output=None,
+                       stdout=self.env.stdout, header=True) as sink:
+            sink.write(*(np.asarray([np.nan if v is None else v], dtype=np.float64)
+                         for v in (result.value, ci["low"], ci["high"], ci["level"])))
 
     # --- one JSON document, streamed ------------------------------------------------------
     def _json_block(self, ev: Any, block: Any, stack: contextlib.ExitStack) -> None:
@@ -239,9 +253,12 @@ class ComputeOutput:
                         break
                     arr.write(np.frombuffer(data, dtype=np.float64).reshape(-1, *item))
         names = ("value", "samples", *(("elements", "shape") if result.shape else ()), "classes",
-                 *(("details",) if result.details is not None else ()))
+                 *(("details",) if result.details is not None else ()),
+                 *(("ci",) if result.ci is not None else ()))
         for name in names:
             value = getattr(result, name)
+            if name == "ci":
+                value = {k: v for k, v in value.items() if k != "values"}
             self._doc.field(name, list(value) if name == "shape" else value)
         self._doc.close()
 
