@@ -317,12 +317,11 @@ def report(rep: Any, *, console: Console, precision: int = 6, width: int = 30) -
     )
     summary.add_row(Text("loss"), Text(name))
     summary.add_row(Text("value"), Text(value, style="bold"))
-    ci = getattr(rep, "ci", None)
+    ci, cell = getattr(rep, "ci", None), lambda v: format_cell(v, precision)
     if ci is not None and ci.get("level") is not None:
         summary.add_row(Text(f"{ci['level']:g}% CI"), Text(
-            f"[{format_cell(ci['low'], precision)}, {format_cell(ci['high'], precision)}]  "
-            f"(bootstrap, {ci['replicates']} replicates, seed {ci['seed']}; standard error "
-            f"{format_cell(ci['standard_error'], precision)})"))
+            f"[{cell(ci['low'])}, {cell(ci['high'])}]  (bootstrap, {ci['replicates']} "
+            f"replicates, seed {ci['seed']}; standard error {cell(ci['standard_error'])})"))
     summary.add_row(Text("convention"), Text(rep.convention))
     summary.add_row(Text("reduction"), Text(rep.reduction))
     summary.add_row(Text("samples"), Text(str(rep.samples)))
@@ -411,13 +410,45 @@ def details(data: dict[str, Any], *, console: Console, precision: int = 6) -> No
 
 def compare(rows: Sequence[Any], *, console: Console, precision: int = 6) -> None:
     """Print ``--compare`` results: one row per convention, value and the reason it differs."""
-    t = build_table(
-        ["convention", "value", "why it differs"],
-        [[r["convention"], r["value"], r["reason"]] for r in rows],
-        title=f"{rows[0]['loss']} under each convention" if rows else None,
-        precision=max(precision, 8),
-    )
-    console.print(t)
+    console.print(build_table(["convention", "value", "why it differs"],
+                              [[r["convention"], r["value"], r["reason"]] for r in rows],
+                              title=f"{rows[0]['loss']} under each convention" if rows else None,
+                              precision=max(precision, 8)))
+
+
+def comparison(c: Any, *, console: Console, precision: int = 6) -> None:
+    """Print a :class:`lossctl.comparison.Comparison`: the models, each candidate's difference
+    with the baseline, its per-class deltas and the samples that changed most."""
+    better, level = "higher" if c.higher_is_better else "lower", f"{c.level:g}%"
+    console.print(build_table(
+        ["model", "value", f"{level} CI low", "high", "standard error"],
+        [[m.name, m.value, m.low, m.high, m.standard_error] for m in c.models],
+        title=f"{c.loss} ({c.convention}, {better} is better) on {c.samples} samples",
+        precision=precision))
+    for d in c.differences:
+        style = {"better": "green", "worse": "red"}.get(d.verdict, "")
+        console.print(build_table(
+            ["candidate - baseline", "delta", f"{level} CI low", "high", "p-value",
+             "verdict"],
+            [[f"{d.candidate} - {d.baseline}", d.delta, d.low, d.high, d.p_value,
+              Text(d.verdict, style=style)]], precision=precision))
+        if d.per_class:
+            console.print(build_table(
+                ["class", "samples", d.baseline, d.candidate, "delta"],
+                [[r["label"], r["count"], r["baseline"], r["candidate"], r["delta"]]
+                 for r in d.per_class],
+                title=f"per class: largest changes ({d.candidate} - {d.baseline})",
+                precision=precision))
+        if d.changed:
+            console.print(build_table(
+                ["row", "label", d.baseline, d.candidate, "delta"],
+                [[r["index"], r["label"] or "", r["baseline"], r["candidate"], r["delta"]]
+                 for r in d.changed],
+                title=f"samples that changed most ({d.candidate} - {d.baseline})",
+                precision=precision))
+    console.print(Text(f"{c.replicates} paired bootstrap and permutation replicates, seed "
+                       f"{c.seed}; significant when p < {1 - c.level / 100:.4g}"
+                       + (f"; {c.note}" if c.note else ""), style="dim"))
 
 
 def inspection(ins: Any, *, console: Console, precision: int = 6) -> None:

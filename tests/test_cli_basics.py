@@ -359,7 +359,7 @@ def test_signal_exits_cleanly_and_leaves_no_file(tmp_path, sig, status):
 @pytest.mark.parametrize("argv, phrases", [
     (["compute", "scce", "y.csv", "p.csv", "--offest", "1"],
      ("no such option: --offest. Did you mean", "--offset?", "lossctl compute --help")),
-    (["comput"], ("no such command 'comput'. Did you mean 'compute'?",)),
+    (["comput"], ("no such command 'comput'. Did you mean 'compute'",)),
     (["compute", "scce", "y.csv", "p.csv", "--reduction", "avg"],
      ("invalid value for '--reduction'", "'avg' is not one of")),
 ])

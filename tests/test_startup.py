@@ -48,11 +48,11 @@ def test_root_help_lists_every_command_and_a_typo_gets_a_suggestion():
                          cwd=ROOT, timeout=120).stdout
     listed = out.split("Commands:")[1].split("Exit codes:")[0]
     assert [ln.split()[0] for ln in listed.splitlines() if ln.strip()] == [
-        "compute", "inspect", "explain", "list", "onehot", "sparse"]
+        "compute", "compare", "inspect", "explain", "list", "onehot", "sparse"]
     assert set(COMMANDS) <= set(listed.split())
     typo = subprocess.run([*run, "comptue"], capture_output=True, text=True,
                           env=subprocess_env(), cwd=ROOT, timeout=120)
-    assert typo.returncode == 2 and "Did you mean 'compute'?" in typo.stderr
+    assert typo.returncode == 2 and "Did you mean 'compute'" in typo.stderr
 
 
 def test_the_in_process_app_has_every_command():

@@ -6,7 +6,8 @@
 * :mod:`~lossctl.cli.flags`: library option names rendered as flags;
 * :mod:`~lossctl.cli.options`: shared options, and the ones generated from the library;
 * one module per command group: :mod:`~lossctl.cli.compute`, :mod:`~lossctl.cli.convert`
-  (onehot, sparse), :mod:`~lossctl.cli.catalog` (list, explain), :mod:`~lossctl.cli.inspect`.
+  (onehot, sparse), :mod:`~lossctl.cli.catalog` (list, explain), :mod:`~lossctl.cli.inspect`,
+  :mod:`~lossctl.cli.models` (compare).
 
 Only this package imports typer; only :mod:`lossctl.render` imports rich.
 """
@@ -19,7 +20,7 @@ __all__ = ["COMMANDS", "SUMMARIES", "app", "load_commands", "main"]
 #: The module that defines each command. ``lossctl compute ...`` imports only
 #: :mod:`~lossctl.cli.compute` (start-up time); anything else (help, an unknown name) all.
 COMMANDS = {"compute": "compute", "onehot": "convert", "sparse": "convert", "list": "catalog",
-            "explain": "catalog", "inspect": "inspect"}
+            "explain": "catalog", "inspect": "inspect", "compare": "models"}
 
 
 #: The first line of each command's help, as ``lossctl --help`` lists it. ``lossctl --help``,
@@ -34,6 +35,9 @@ SUMMARIES = {
                "to use it, input shapes, a runnable example and its siblings.",
     "list": "List every loss: names in each framework, task, what y_true and y_pred must be, "
             "options.",
+    "compare": "Compare models on the same labels: each model's value with its interval, the "
+               "paired difference with its interval and a permutation p-value, per-class deltas "
+               "and the samples that changed most.",
     "onehot": "Convert class labels (N,) to one-hot rows [N, C].",
     "sparse": "Convert one-hot rows [N, C] (or probabilities, or multi-hot rows) to class "
               "labels (N,).",
