@@ -22,6 +22,8 @@ class BlockResult:
     valid: np.ndarray  # (n,) bool, False for ignored rows
     #: N-D inputs: the same per element (pixel, token), for the report's per-class figures
     elements: Elements | None = None
+    #: several losses in one pass: the per-sample values of the others, in request order
+    others: list | None = None
 
 
 @record

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 from collections.abc import Callable, Iterator, Sequence
 from lossctl.record import field, record, replace
 from lossctl.record import fields as record_fields
@@ -30,14 +29,14 @@ import numpy as np
 
 from lossctl import budget, diagnostics, inputs
 from lossctl.compare import Run, reasons
+from lossctl.computations import _given_roles, losses, make_computations
 from lossctl.engine import BlockResult, Computation
 from lossctl.errors import UsageError, opt
 from lossctl.losses import registry
-from lossctl.losses.spec import CONVENTIONS
 from lossctl.result import CompareRow, Result, SampleRows
 from lossctl.validation import Input
 
-__all__ = ["Evaluation", "Request", "evaluate", "make_computations", "request"]
+__all__ = ["Evaluation", "Request", "evaluate", "losses", "make_computations", "request"]
 
 
 @record
@@ -104,47 +103,6 @@ def request(loss: str, y_true: Any = None, y_pred: Any = None, **kwargs: Any) ->
                    **fields)
 
 
-def _conventions(req: Request) -> list[str | None]:
-    if not req.compare:
-        return [req.convention]
-    names = [str(c).strip().lower() for c in req.compare if str(c).strip()]
-    if names == ["all"]:
-        names = list(CONVENTIONS)
-    for c in names:
-        if c not in CONVENTIONS:
-            raise UsageError(f"{opt('compare')} takes {', '.join(CONVENTIONS)} or all, not {c!r}",
-                             option="compare")
-    if req.elementwise or req.reduction == "none":
-        other = opt("elementwise") if req.elementwise else opt("reduction", "none")
-        raise UsageError(f"{opt('compare')} compares reduced values, so it does not combine "
-                         f"with {other}", hint="drop one of the two options", option="compare")
-    return list(names)
-
-
-def make_computations(req: Request, class_weight: Sequence[float] | None = None,
-                      roles: dict[str, Any] | None = None) -> list[Computation]:
-    """One :class:`Computation` per convention; every option is validated here, before any
-    input is read. ``roles``: the further inputs given, by name, with their constants (None
-    for a per-row input)."""
-    registry.lookup(req.loss)  # an unknown name is the first thing to report
-    cw = class_weight if class_weight is not None else (
-        None if req.class_weight is None or isinstance(req.class_weight, (str, os.PathLike))
-        else list(np.asarray(req.class_weight, dtype=np.float64).reshape(-1)))
-    return [
-        Computation(req.loss, convention=conv, reduction=req.reduction, dtype=req.dtype,
-                    offset=req.offset, ignore_class=req.ignore_class, class_weight=cw,
-                    classes=req.classes, elementwise=req.elementwise,
-                    class_axis=req.class_axis,
-                    roles=roles if roles is not None else _given_roles(req), **req.options)
-        for conv in _conventions(req)
-    ]
-
-
-def _given_roles(req: Request) -> dict[str, Any]:
-    """The further inputs given (a source or its columns), by name; constants not read yet."""
-    return {k: None for k in {*req.roles, *req.role_cols}}
-
-
 OnBlock = Callable[[BlockResult], None]
 
 
@@ -160,7 +118,8 @@ class Evaluation:
     def __init__(self, req: Request, *, stdin: IO[bytes] | None = None) -> None:
         self.request = req
         self.stdin = stdin
-        registry.lookup(req.loss)  # an unknown name is the first thing to report
+        for name in losses(req):
+            registry.lookup(name)  # an unknown name is the first thing to report
         self._check_inputs()
         self.budget = budget.parse_size(req.memory_limit)
         self.threads = budget.threads(req.threads)
@@ -172,6 +131,8 @@ class Evaluation:
         for name, value in req.roles.items():  # read whole, or one number
             self.roles[name] = inputs.role_constant(name, value, self.read_options, stdin)
         self.computations = make_computations(req, cw, self.roles)
+        #: several losses in one pass (not conventions of one): ``Result.others``
+        self.several = len(losses(req)) > 1
         kinds = tuple(req.resample or (("poisson",) if req.ci is not None else ()))
         for comp in self.computations:
             if kinds:
@@ -249,6 +210,8 @@ class Evaluation:
         comp = self.computations[0]
         self.rows = SampleRows(elementwise=comp.elementwise, class_names=req.classes,
                                offset=comp.offset)
+        if self.several:
+            self.rows.losses = [c.spec.name for c in self.computations]
         self._inputs = (Input("y_true", t.name, t.location), Input("y_pred", p.name, p.location),
                         Input("sample_weight", w.name, w.location) if w is not None else None)
         self._names = tuple([] if sel is None else [src.columns[i] for i in sel]
@@ -368,10 +331,15 @@ class Evaluation:
                                           else w)
         first, *others = comps if comps is not None else self.computations
         result = first.feed(yt, yp, weights, start=start, inputs=self._inputs, roles=roles)
+        several = self.several
         for comp in others:
             if comp.layout is None and first.layout is not None and comp.class_axis is None:
                 comp.class_axis = first.layout.axis + 1  # compared on the same class axis
-            comp.feed(yt, yp, weights, start=start, inputs=self._inputs, roles=roles)
+            mine = roles if not several else {k: v for k, v in roles.items()
+                                              if k in comp.spec.inputs}
+            other = comp.feed(yt, yp, weights, start=start, inputs=self._inputs, roles=mine)
+            if several:
+                result.others = [*(result.others or []), other.per_sample]
         return result
 
     def _whole_batch(self, blocks: Iterator) -> Iterator:
@@ -419,6 +387,12 @@ class Evaluation:
             _attach(res, kept)
         if builder is not None:
             res.report = builder.build(res)
+        if self.several:
+            res.others = results[1:]
+            if self.request.keep:
+                for i, other in enumerate(res.others):
+                    other.per_sample = _cat([b.others[i] for b in kept]) if kept else (
+                        np.empty(0))
         if self.request.compare:
             first = comps[0]
             runs = [Run(r.convention, r.reduction, r.value, r.options, r.counters)

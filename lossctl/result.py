@@ -82,6 +82,8 @@ class Result:
     #: ``ci``: the bootstrap of the value: ``level``, ``low``, ``high``, ``standard_error``,
     #: ``replicates``, ``seed``, and the replicate ``values`` (an array, not in the JSON form)
     ci: dict[str, Any] | None = None
+    #: several losses in one pass: the results of the others, in request order
+    others: list[Result] | None = None
 
     def gate(self, *, fail_above: float | None = None, fail_below: float | None = None) -> None:
         """The CI gate of ``--fail-above`` / ``--fail-below``: raise
@@ -162,6 +164,8 @@ class SampleRows:
         self.values_only = values_only
         self.class_names = list(class_names) if class_names else None
         self.offset = offset
+        #: several losses in one pass: their names, one column each (instead of ``loss``)
+        self.losses: list[str] | None = None
 
     def columns(self, block: Any, width: int) -> list[str]:
         """Column names, decided by the first block."""
@@ -169,11 +173,12 @@ class SampleRows:
             if self.class_names and len(self.class_names) == width:
                 return list(self.class_names)
             return [f"c{j}" for j in range(width)]
+        values = list(self.losses or ["loss"])
         if self.values_only:
-            return ["loss"]
+            return values
         if block.true_class is not None:
-            return ["index", "label", "predicted", "loss"]
-        return ["index", "loss"]
+            return ["index", "label", "predicted", *values]
+        return ["index", *values]
 
     def _names(self, cls: np.ndarray | None, n: int) -> np.ndarray:
         if cls is None:
@@ -188,11 +193,12 @@ class SampleRows:
         """The columns of one block, in the order of :meth:`columns`."""
         if self.elementwise:
             return (block.elementwise,)
+        values = (block.per_sample, *(block.others or ()))
         if self.values_only:
-            return (block.per_sample,)
+            return values
         n = block.per_sample.shape[0]
         index = np.arange(block.start, block.start + n, dtype=np.int64)
         if block.true_class is None:
-            return (index, block.per_sample)
+            return (index, *values)
         return (index, self._names(block.true_class, n), self._names(block.pred_class, n),
-                block.per_sample)
+                *values)

@@ -85,7 +85,8 @@ def compute(
     loss: Annotated[str, typer.Argument(
         metavar="LOSS", show_default=False,
         help="Loss name or alias from any framework, e.g. sparse_categorical_crossentropy, scce, "
-        "CrossEntropyLoss, mse_loss, kl_div (case-insensitive; see `lossctl list`).")],
+        "CrossEntropyLoss, mse_loss, kl_div (case-insensitive; see `lossctl list`); several, "
+        "comma-separated (scce,brier_score,accuracy), are computed in one pass.")],
     y_true: Annotated[str, typer.Argument(
         metavar="Y_TRUE", show_default=False,
         help="Labels/targets: a file (CSV, TSV, TXT, NPY, NPZ as file.npz:key, Parquet, Feather) "
@@ -143,7 +144,8 @@ def compute(
     from lossctl.pipeline import Evaluation, request
 
     env = current_env(ctx)
-    registry.lookup(loss)  # an unknown name is reported before anything else
+    for name in loss.split(","):  # an unknown name is reported before anything else
+        registry.lookup(name.strip()) if name.strip() else None
     role_sources = [v for k, v in loss_options.items() if k in registry.roles() and v is not None]
     if "-" in (y_true, y_pred, sample_weight, *role_sources) and env.stdin_isatty:
         raise env.stdin_tty_error("compute")

@@ -82,14 +82,16 @@ class ComputeOutput:
         # a metric whose data is a table (the confusion matrix): csv/tsv write the table
         self.table = comp.spec.data_table if (
             self.fmt in ("csv", "tsv") and not self.value_only and comp.reduction != "none"
-        ) else None
+            and not ev.several) else None
         data = self.fmt != "table" and not self.value_only and self.table is None
         if data and self.sort is not None and (self.sort != "row" or self.top is not None):
             self.ranked = self._ranking(ev)
         self.stream_rows = data and (self.fmt in ("csv", "tsv", "jsonl", "npy", "parquet")
                                      or self.ranked is not None)
         self.stream_lines = self.value_only and (comp.reduction == "none" or comp.elementwise)
-        self.stream_json = self.fmt == "json" and not self.value_only and self.ranked is None
+        self.stream_json = (self.fmt == "json" and not self.value_only and self.ranked is None
+                            and not ev.several)
+        self.several = ev.several  # several losses: summary forms of their own (_several)
         return self.stream_rows or self.stream_lines or self.stream_json
 
     def _ranking(self, ev: Any) -> Any:
@@ -132,7 +134,8 @@ class ComputeOutput:
             columns = rows.columns(block, ev.width or 1)
             self.sink = stack.enter_context(open_sink(
                 "csv" if self.stream_lines else self.fmt, columns,
-                output=self.output, stdout=self.env.stdout, header=not self.stream_lines,
+                output=self.output, stdout=self.env.stdout,
+                header=not self.stream_lines or ev.several,
                 precision=self.precision, nrows=ev.total if self.fmt == "npy" else None,
                 renderer=table_renderer(self.no_color) if self.fmt == "table" else None,
                 # per-sample losses are 1-D (N,), as the frameworks' reduction="none" returns;
@@ -160,6 +163,9 @@ class ComputeOutput:
         JSON document."""
         if result.compare is not None:
             self._compare(result)
+        elif getattr(self, "several", False) and self.ranked is None and not self.stream_rows \
+                and not self.stream_lines:
+            self._several(result)
         elif self.fmt == "table":
             from lossctl import render
             from lossctl.errors import render_options
@@ -189,6 +195,51 @@ class ComputeOutput:
             from lossctl.plot import result_figure
 
             result_figure(self.plot, result)
+
+    def _several(self, result: Any) -> None:
+        """Several losses in one pass: a table of their values (and the first one's report) on
+        a terminal, one CSV row per loss in a pipe, or one JSON document of them all."""
+        results = [result, *(result.others or [])]
+        if self.fmt == "json":
+            from lossctl.out import write_json
+
+            write_json({"losses": [{**r.header(flag=self.flag), **(
+                {"details": r.details} if r.details is not None else {})} for r in results]},
+                output=self.output, stdout=self.env.stdout)
+            return
+        if self.fmt == "table":
+            from lossctl import render
+
+            ci = result.ci is not None
+            rows = [[r.loss, r.value, *((r.ci["low"], r.ci["high"]) if ci else ()),
+                     r.convention, r.reduction] for r in results]
+
+            def paint(console: Any) -> None:
+                render.table(["loss", "value", *(("CI low", "high") if ci else ()),
+                              "convention", "reduction"], rows, console=console,
+                             title=f"{len(results)} values on {result.samples} samples",
+                             precision=max(self.precision, 8))
+                if result.report is not None:
+                    render.report(result.report, console=console, precision=self.precision)
+
+            draw(self.env, self.output, self.no_color, paint)
+            return
+        import numpy as np
+
+        from lossctl.out import open_sink
+
+        ci = result.ci is not None
+        cols = ["loss", "value", *(("low", "high", "level") if ci else ())]
+
+        def num(key: str) -> Any:
+            return np.asarray([np.nan if (r.ci or {}).get(key) is None else r.ci[key]
+                               for r in results], dtype=np.float64)
+
+        arrays = [np.asarray([r.loss for r in results], dtype=str),
+                  np.asarray([np.nan if r.value is None else r.value for r in results])]
+        with open_sink("csv", cols, output=self.output, stdout=self.env.stdout,
+                       header=True) as sink:
+            sink.write(*arrays, *((num("low"), num("high"), num("level")) if ci else ()))
 
     def _value_and_interval(self, result: Any) -> None:
         """``--ci`` in a pipe: one CSV row with a header, ``value,low,high,level``."""
