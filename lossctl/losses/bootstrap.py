@@ -238,6 +238,12 @@ class Replicates:
             out.append(float(s) if s != 0 or math.isnan(s) else self.units[r * w + j])
         return out
 
+    def totals(self, column: str) -> np.ndarray:
+        """The ``R`` sums of one column, each exactly rounded to float64."""
+        self.finish()
+        return np.array([s if isinstance(s, float) else _ratio(s, 1 << _UNIT)
+                         for s in self.sums(column)])
+
     def values(self, rule: str | None, *, scale: float = 1.0, empty: str = "zero",
                finalize: str | None = None) -> np.ndarray:
         """The ``R`` replicate values ``scale * sum(num) / sum(den)`` (``rule`` names the
