@@ -78,6 +78,9 @@ class Request:
     seed: int = 0
     #: kinds of replicates kept (``("poisson",)`` for ``ci``; ``compare`` adds ``"signs"``)
     resample: Sequence[str] | None = None
+    #: slices: the column SPEC of each row's group (of ``groups``, or of Y_TRUE's file)
+    group_by: str | None = None
+    groups: Any = None
     options: dict[str, Any] = field(default_factory=dict)
     #: further inputs by role (``var``, ``input2``, ...): arrays, sources or numbers
     roles: dict[str, Any] = field(default_factory=dict)
@@ -145,6 +148,7 @@ class Evaluation:
         self.total: int | None = None
         self.width: int | None = None
         self.shape: tuple[int, ...] | None = None
+        self.groups: Any = None  # lossctl.grouping.Groups, with group_by
 
     def _check_inputs(self) -> None:
         req = self.request
@@ -201,6 +205,8 @@ class Evaluation:
         self.total = t.nrows if t.nrows is not None else p.nrows
         self.width = None if psel is None else len(psel)
         extra = self._open_roles(stack, t, ro)
+        if req.group_by is not None:
+            tsel = self._open_groups(stack, t, tsel, ro, extra)
         row_bytes = 8 * sum(_cells(src, sel) for src, sel in ((t, tsel), (p, psel), (w, wsel),
                                                              *((s, c) for _, s, c in extra))
                             if src is not None)
@@ -220,6 +226,29 @@ class Evaluation:
         self._read_ahead = not all(isinstance(s, inputs.ArraySource)
                                    for s in (t, p, w, *(s for _, s, _ in extra)) if s is not None)
         return inputs.aligned_blocks(t, p, w, tsel, psel, wsel, same_file=same, extra=extra)
+
+    def _open_groups(self, stack: contextlib.ExitStack, t: Any, tsel: Any, ro: Any,
+                     extra: list) -> Any:
+        """The group column, read beside the inputs as a further input (``extra``); the label
+        columns of Y_TRUE's file, when not chosen, are the others."""
+        from lossctl.grouping import GROUP, Groups
+
+        req = self.request
+        if self.computations[0].spec.kind == "batch":
+            raise UsageError(f"{opt('group_by')} does not apply to "
+                             f"{self.computations[0].spec.name}: it pairs rows across the batch",
+                             option="group_by")
+        src = t if req.groups is None else stack.enter_context(
+            inputs.open_input(req.groups, "groups", ro, self.stdin))
+        cols = inputs.select(src, req.group_by, "group_by")
+        if cols is None or len(cols) != 1:
+            raise UsageError(f"{opt('group_by')} names one column, not "
+                             f"{'all' if cols is None else len(cols)}", option="group_by")
+        if src is t and req.true_cols is None and tsel is not None:
+            tsel = [i for i in tsel if i not in cols]  # the labels are the other columns
+        extra.append((GROUP, src, cols))
+        self.groups = Groups(self.computations, str(req.group_by))
+        return tsel
 
     def _open_roles(self, stack: contextlib.ExitStack, t: Any, ro: Any) -> list:
         """The per-row further inputs, opened as the sample weights are: ``(role, source,
@@ -266,6 +295,8 @@ class Evaluation:
                         builder.class_names = names
                 if builder is not None:
                     builder.feed(first)
+                if self.groups is not None:
+                    self.groups.feed((yt, yp, w, roles), self._inputs)
                 if req.keep:
                     kept.append(first)
                 if on_block is not None:
@@ -329,6 +360,10 @@ class Evaluation:
               ) -> BlockResult:
         weights = None if w is None else (w.reshape(-1) if w.ndim == 2 and w.shape[1] == 1
                                           else w)
+        if self.groups is not None:
+            from lossctl.grouping import GROUP
+
+            roles = {k: v for k, v in roles.items() if k != GROUP}
         first, *others = comps if comps is not None else self.computations
         result = first.feed(yt, yp, weights, start=start, inputs=self._inputs, roles=roles)
         several = self.several
@@ -387,6 +422,8 @@ class Evaluation:
             _attach(res, kept)
         if builder is not None:
             res.report = builder.build(res)
+        if self.groups is not None:
+            res.groups = self.groups.results()
         if self.several:
             res.others = results[1:]
             if self.request.keep:
@@ -450,7 +487,8 @@ def evaluate(
     """Compute a loss from arrays or sources, exactly as the CLI does.
 
     Args:
-        loss: any loss name or alias (``lossctl list``).
+        loss: any loss name or alias (``lossctl list``); several, comma-separated or a list,
+            are computed in one pass (``Result.others``).
         y_true, y_pred: arrays, lists, or sources (a path, ``file.npz:key``, ``-``).
             ``y_pred=None`` reads both from ``y_true``, selected with ``true_cols`` and
             ``pred_cols``.
@@ -473,7 +511,10 @@ def evaluate(
             Keras's -1), ``header``,
             ``delimiter``, ``memory_limit``, ``threads`` (threads computing blocks, default one
             per core; the value is the same for any number), ``keep`` (keep the per-sample values, default
-            True), ``details``, ``report``, ``top``, and the loss's own options
+            True), ``details``, ``report``, ``top``, ``ci`` (a bootstrap interval at that level
+            in percent: ``Result.ci``; ``replicates``, ``seed``), ``group_by`` (every value per
+            group: the column of ``groups``, or of Y_TRUE's file: ``Result.groups``), and the
+            loss's own options
             (``from_logits``, ``label_smoothing``, ``delta``, ...).
 
     Returns:

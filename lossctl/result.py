@@ -84,6 +84,8 @@ class Result:
     ci: dict[str, Any] | None = None
     #: several losses in one pass: the results of the others, in request order
     others: list[Result] | None = None
+    #: ``group_by``: ``(group, [Result of each loss])`` in natural order of the groups
+    groups: list[tuple[str, list[Result]]] | None = None
 
     def gate(self, *, fail_above: float | None = None, fail_below: float | None = None) -> None:
         """The CI gate of ``--fail-above`` / ``--fail-below``: raise
@@ -141,6 +143,11 @@ class Result:
             return {"loss": self.loss, "compare": [
                 {**asdict(r), "reason": render_options(r.reason, flag)} for r in self.compare]}
         out = self.header(flag=flag)
+        if self.groups is not None:
+            out["groups"] = [{"group": key, **rs[0].header(flag=flag)}
+                             if len(rs) == 1 else {"group": key,
+                                                   "losses": [r.header(flag=flag) for r in rs]}
+                             for key, rs in self.groups]
         if self.per_sample is not None:
             out["per_sample"] = self.per_sample.tolist()
         if self.elementwise is not None:

@@ -77,6 +77,7 @@ def _class_weight(text: str | None) -> Any:
     "lossctl compute scce y.csv p.csv -f csv -o per_sample.csv",
     "lossctl compute mse y.csv p.csv --fail-above 0.5 || echo 'regressed'",
     "lossctl compute scce y.csv p.csv --ci 95     # value,low,high,level in a pipe",
+    "lossctl compute scce,accuracy labels.csv probs.csv --true-cols label --group-by city",
     "lossctl compute expected_calibration_error y.csv p.csv --plot calibration.png",
 ))
 @lossctl_command
@@ -113,6 +114,8 @@ def compute(
     sort: Annotated[Sort | None, typer.Option("--sort", case_sensitive=False, show_default=False, help="Order the per-sample rows of data output (csv, tsv, jsonl, json, parquet, npy): loss puts the highest per-sample value first (NaN and infinities first, equal values in row order), row keeps the input order. Rows keep their index column (npy then holds the columns index..loss). With --top K only the K first rows are kept, in bounded memory; without it every row is held until the end (within --memory-limit). In a pipe it writes csv rows; the table is unchanged.")] = None,
     fail_above: Annotated[float | None, _opt("--fail-above", "Exit with status 3 when the reduced loss exceeds X (a CI gate). With --reduction none: when any sample's loss exceeds X.", "X")] = None,
     fail_below: Annotated[float | None, _opt("--fail-below", "Exit with status 3 when the reduced value is below X (for scores where higher is better). With --reduction none: when any sample's value is below X.", "X")] = None,
+    group_by: Annotated[str | None, _opt("--group-by", "Every value per group of rows: the column holding each row's group (of --groups, or of Y_TRUE's file; there the labels are the other columns unless --true-cols says).", "SPEC")] = None,
+    groups: Annotated[str | None, _opt("--groups", "The source of the --group-by column, aligned row by row with the inputs (default: Y_TRUE's file).", "SOURCE")] = None,
     ci: Annotated[float | None, _opt("--ci", "A bootstrap confidence interval of the value at LEVEL percent (e.g. 95), from one streaming pass (the Poisson bootstrap); seeded by --seed.", "LEVEL")] = None,
     replicates: Annotated[int, typer.Option("--replicates", min=2, metavar="R", help="Bootstrap replicates for --ci (about 4 us a sample for 1000).")] = 1000,
     seed: Annotated[int, typer.Option("--seed", metavar="N", help="Seed of the bootstrap weights: the same seed gives the same interval.")] = 0,
@@ -147,13 +150,13 @@ def compute(
     for name in loss.split(","):  # an unknown name is reported before anything else
         registry.lookup(name.strip()) if name.strip() else None
     role_sources = [v for k, v in loss_options.items() if k in registry.roles() and v is not None]
-    if "-" in (y_true, y_pred, sample_weight, *role_sources) and env.stdin_isatty:
+    if "-" in (y_true, y_pred, sample_weight, groups, *role_sources) and env.stdin_isatty:
         raise env.stdin_tty_error("compute")
     fmt_name = fmt.value if fmt is not None else None
     out_fmt = resolve_format(fmt_name, output, stdout_isatty=env.stdout_isatty, plain="csv")
     value_only = fmt_name is None and output is None and not env.stdout_isatty and sort is None
     cw = _class_weight(class_weight)
-    check_output(output, [s for s in (y_true, y_pred, sample_weight, cw, *role_sources)
+    check_output(output, [s for s in (y_true, y_pred, sample_weight, cw, groups, *role_sources)
                           if isinstance(s, str)],
                  stdin=env.stdin)
     if plot is not None:  # before any input is read: its extension, the inputs, matplotlib
@@ -172,13 +175,14 @@ def compute(
         keep=False, details=(out_fmt != "json" or sort is not None) and not value_only,
         report=(out_fmt == "table" and not compare) or plot is not None,
         top=10 if top is None else top, fail_above=fail_above, fail_below=fail_below,
-        ci=ci, replicates=replicates, seed=seed,
+        ci=ci, replicates=replicates, seed=seed, group_by=group_by, groups=groups,
         **loss_options,
     )
     ev = Evaluation(req, stdin=env.stdin)
     out = writing.ComputeOutput(env, out_fmt, output, value_only=value_only, precision=precision,
                                 no_color=no_color, flag=renderer("compute"),
                                 sort=sort.value if sort else None, top=top, plot=plot)
+    out.group_by = group_by
     with contextlib.ExitStack() as stack:
         bar = stack.enter_context(Progress(env, quiet=quiet or no_warn, no_color=no_color))
         stream = out.streams(ev) and not compare

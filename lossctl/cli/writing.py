@@ -61,6 +61,7 @@ class ComputeOutput:
         self.ranked: Any = None  # the rows --sort keeps (lossctl.out.order.TopRows)
         self._columns: list[str] | None = None
         self.plot = plot  # --plot PATH: the figures of the result, after the data
+        self.group_by: str | None = None  # --group-by SPEC: the name of the groups' table
         self.fmt = fmt
         self.output = output
         self.value_only = value_only
@@ -161,7 +162,9 @@ class ComputeOutput:
     def finish(self, ev: Any, result: Any) -> None:
         """Write what comes after the last block: the comparison, the report, the value, the
         JSON document."""
-        if result.compare is not None:
+        if result.groups is not None and self.value_only and not self.stream_lines:
+            self._groups_csv(result)
+        elif result.compare is not None:
             self._compare(result)
         elif getattr(self, "several", False) and self.ranked is None and not self.stream_rows \
                 and not self.stream_lines:
@@ -176,6 +179,7 @@ class ComputeOutput:
                 render.report(result.report, console=console, precision=self.precision)
                 if result.details:  # a metric's tables: confusion matrix, reliability, ...
                     render.details(result.details, console=console, precision=self.precision)
+                self._groups_table(result, render, console)
 
             draw(self.env, self.output, self.no_color, paint)
         elif self.table is not None:
@@ -203,9 +207,11 @@ class ComputeOutput:
         if self.fmt == "json":
             from lossctl.out import write_json
 
-            write_json({"losses": [{**r.header(flag=self.flag), **(
-                {"details": r.details} if r.details is not None else {})} for r in results]},
-                output=self.output, stdout=self.env.stdout)
+            doc = {"losses": [{**r.header(flag=self.flag), **(
+                {"details": r.details} if r.details is not None else {})} for r in results]}
+            if result.groups is not None:
+                doc["groups"] = result.to_dict(flag=self.flag)["groups"]
+            write_json(doc, output=self.output, stdout=self.env.stdout)
             return
         if self.fmt == "table":
             from lossctl import render
@@ -221,6 +227,7 @@ class ComputeOutput:
                              precision=max(self.precision, 8))
                 if result.report is not None:
                     render.report(result.report, console=console, precision=self.precision)
+                self._groups_table(result, render, console)
 
             draw(self.env, self.output, self.no_color, paint)
             return
@@ -240,6 +247,39 @@ class ComputeOutput:
         with open_sink("csv", cols, output=self.output, stdout=self.env.stdout,
                        header=True) as sink:
             sink.write(*arrays, *((num("low"), num("high"), num("level")) if ci else ()))
+
+    @staticmethod
+    def _group_rows(result: Any) -> tuple[list[str], list[list[Any]]]:
+        """One row per group (and loss): group, [loss,] samples, value[, low, high]."""
+        several = len(result.groups[0][1]) > 1 if result.groups else False
+        ci = result.ci is not None
+        cols = ["group", *(("loss",) if several else ()), "samples", "value",
+                *(("low", "high") if ci else ())]
+        rows = [[key, *((r.loss,) if several else ()), r.samples, r.value,
+                 *(((r.ci or {}).get("low"), (r.ci or {}).get("high")) if ci else ())]
+                for key, rs in result.groups for r in rs]
+        return cols, rows
+
+    def _groups_table(self, result: Any, render: Any, console: Any) -> None:
+        if result.groups is not None:
+            cols, rows = self._group_rows(result)
+            render.table(cols, rows, console=console, precision=max(self.precision, 8),
+                         title=f"by {self.group_by or 'group'}: {len(result.groups)} groups")
+
+    def _groups_csv(self, result: Any) -> None:
+        """``group_by`` in a pipe: one CSV row per group (and loss)."""
+        import numpy as np
+
+        from lossctl.out import open_sink
+
+        cols, rows = self._group_rows(result)
+        text = {"group", "loss"}
+        arrays = [np.asarray([r[j] for r in rows], dtype=str) if c in text else
+                  np.asarray([r[j] for r in rows], dtype=np.int64) if c == "samples" else
+                  np.asarray([np.nan if r[j] is None else r[j] for r in rows], dtype=np.float64)
+                  for j, c in enumerate(cols)]
+        with open_sink("csv", cols, output=None, stdout=self.env.stdout, header=True) as sink:
+            sink.write(*arrays)
 
     def _value_and_interval(self, result: Any) -> None:
         """``--ci`` in a pipe: one CSV row with a header, ``value,low,high,level``."""
@@ -305,11 +345,14 @@ class ComputeOutput:
                     arr.write(np.frombuffer(data, dtype=np.float64).reshape(-1, *item))
         names = ("value", "samples", *(("elements", "shape") if result.shape else ()), "classes",
                  *(("details",) if result.details is not None else ()),
-                 *(("ci",) if result.ci is not None else ()))
+                 *(("ci",) if result.ci is not None else ()),
+                 *(("groups",) if result.groups is not None else ()))
         for name in names:
             value = getattr(result, name)
             if name == "ci":
                 value = {k: v for k, v in value.items() if k != "values"}
+            elif name == "groups":
+                value = result.to_dict(flag=self.flag)["groups"]
             self._doc.field(name, list(value) if name == "shape" else value)
         self._doc.close()
 
