@@ -91,10 +91,11 @@ def open_source(spec: str, options: ReadOptions = ReadOptions(), *, stdin: IO[by
         return _open_stdin(options, stdin)
     if is_pipe(spec):  # a FIFO or /dev/fd/N from `<(...)`: one pass, sniffed like stdin
         return _open_stream(spec, file_opener(spec, spec)(), options, owned=True)
-    from lossctl.io.shards import ShardSource, is_glob, shard_paths
+    from lossctl.io.shards import is_glob, open_shards, shard_paths
 
     if is_glob(spec) or os.path.isdir(spec):  # shards: one source of their rows in order
-        return ShardSource(spec, shard_paths(spec), options)
+        return open_shards(spec, shard_paths(spec), options,
+                           root=spec if os.path.isdir(spec) else None)
     path, key = split_spec(spec)
     kind = kind_of_path(path, spec)
     if kind == "compressed":
