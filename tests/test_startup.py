@@ -115,3 +115,29 @@ def test_matplotlib_is_imported_only_for_a_plot(argv, tmp_path):
     if argv[0] == "compute" and "--help" not in argv:  # the probe sees it when it is loaded
         assert {"matplotlib", "lossctl.plot"} <= loaded(*argv, "--plot",
                                                          str(tmp_path / "p.png"))
+
+
+_REMOTE_PROBE = _PROBE.replace(
+    'sorted(m for m in sys.modules if m.startswith("lossctl.cli."))',
+    'sorted(m for m in sys.modules if m.split(".")[0] in ("fsspec", "s3fs", "botocore", '
+    '"aiobotocore") or m == "lossctl.io.remote")')
+
+
+@pytest.mark.parametrize("argv", [
+    ("--help",), ("compute", "--help"),
+    ("compute", "scce", "samples/digits_labels.csv", "samples/digits_probs.csv"),
+    ("compute", "scce", "samples/digits_labels.npy", "samples/digits_probs.npy", "-f", "json"),
+])
+def test_fsspec_is_imported_only_for_a_remote_path(argv):
+    """fsspec (the s3/gcs/... extras) is loaded only when an input has a protocol: help and
+    local computations never import it (lossctl.io.remote itself is light and may load)."""
+    def loaded(*args: str) -> set[str]:
+        proc = subprocess.run([sys.executable, "-c", _REMOTE_PROBE, *args], capture_output=True,
+                              text=True, env=subprocess_env(), cwd=ROOT, timeout=120)
+        assert proc.returncode in (0, 1), proc.stderr
+        return set([ln for ln in proc.stderr.splitlines()
+                    if ln.startswith("MODULES ")][-1].split()[1:])
+
+    assert not loaded(*argv) - {"lossctl.io.remote"}
+    if "--help" not in argv:  # the probe sees fsspec when a path asks for it
+        assert "fsspec" in loaded("compute", "scce", "memory://nowhere/y.csv", argv[3])

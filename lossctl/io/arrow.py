@@ -224,11 +224,14 @@ def _shapes(arrays) -> str:
 
 
 class ParquetSource(_ArrowSource):
-    def __init__(self, name: str, options: ReadOptions, *, path: str) -> None:
+    """A Parquet file; ``filesystem``: a pyarrow file system holding ``path`` (a remote one,
+    :mod:`lossctl.io.remote`), else a local path."""
+
+    def __init__(self, name: str, options: ReadOptions, *, path: str, filesystem=None) -> None:
         import pyarrow as pa
 
         super().__init__(name, "parquet", options)
-        self._path = path
+        self._path, self._fs = path, filesystem
         pf = self._open()
         try:
             self.nrows = pf.metadata.num_rows
@@ -249,7 +252,7 @@ class ParquetSource(_ArrowSource):
         try:
             # pre_buffer=False: pyarrow's default pre-buffering keeps every row group read so
             # far in memory until the file is closed (the whole file by the end of a pass)
-            return pq.ParquetFile(self._path, pre_buffer=False)
+            return pq.ParquetFile(self._path, pre_buffer=False, filesystem=self._fs)
         except (pa.ArrowException, OSError, ValueError) as e:
             raise InputError(f"is not a valid Parquet file ({_arrow_msg(e)})", hint=_WRITTEN) from e
 
@@ -284,12 +287,18 @@ class ParquetSource(_ArrowSource):
 
 
 class FeatherSource(_ArrowSource):
-    def __init__(self, name: str, options: ReadOptions, *, path: str) -> None:
+    """A Feather/Arrow file; ``filesystem`` as in :class:`ParquetSource`."""
+
+    def __init__(self, name: str, options: ReadOptions, *, path: str, filesystem=None) -> None:
         import pyarrow as pa
 
         super().__init__(name, "feather", options)
-        self._path = path
-        head = read_head(path, 8, name)
+        self._path, self._fs = path, filesystem
+        if filesystem is None:
+            head = read_head(path, 8, name)
+        else:
+            with filesystem.open_input_stream(path) as f:
+                head = f.read(8)
         self._format = "v1" if head.startswith(b"FEA1") else "file" if head.startswith(b"ARROW1") else "stream"
         reader, fp = self._open()
         try:
@@ -319,8 +328,12 @@ class FeatherSource(_ArrowSource):
 
                 with warnings.catch_warnings():  # "Feather V1 is deprecated": still readable
                     warnings.simplefilter("ignore", DeprecationWarning)
-                    return feather.read_table(self._path, memory_map=False), None
-            fp = pa.OSFile(self._path, "rb")
+                    if self._fs is None:
+                        return feather.read_table(self._path, memory_map=False), None
+                    with self._fs.open_input_file(self._path) as f:
+                        return feather.read_table(f, memory_map=False), None
+            fp = pa.OSFile(self._path, "rb") if self._fs is None else \
+                self._fs.open_input_file(self._path)
             if self._format == "file":
                 return pa.ipc.open_file(fp), fp
             return pa.ipc.open_stream(fp), fp

@@ -26,11 +26,12 @@ _HINT = "each line must be one JSON object, with the same fields of the same typ
 
 
 class JsonlSource(_ArrowSource):
-    def __init__(self, name: str, options: ReadOptions, *, path: str) -> None:
+    def __init__(self, name: str, options: ReadOptions, *, path: str, filesystem=None) -> None:
+        """``filesystem``: a pyarrow file system holding ``path`` (:mod:`lossctl.io.remote`)."""
         import pyarrow as pa
 
         super().__init__(name, "jsonl", options)
-        self._path = path
+        self._path, self._fs = path, filesystem
         self._schema_read = None
         reader = self._open()
         try:
@@ -53,10 +54,17 @@ class JsonlSource(_ArrowSource):
         block = max(1 << 16, min(self.options.chunk_bytes, 1 << 30))
         parse = None if self._schema_read is None else pj.ParseOptions(
             explicit_schema=self._schema_read, unexpected_field_behavior="error")
+        stream = None
         try:
-            return pj.open_json(self._path, read_options=pj.ReadOptions(block_size=block),
-                                parse_options=parse)
+            if self._fs is not None:
+                stream = self._fs.open_input_stream(self._path)
+            reader = pj.open_json(self._path if stream is None else stream,
+                                  read_options=pj.ReadOptions(block_size=block),
+                                  parse_options=parse)
+            return reader if stream is None else _Owning(reader, stream)
         except (pa.ArrowException, OSError, ValueError) as e:
+            if stream is not None:
+                stream.close()
             msg = _arrow_msg(e)
             if "Empty" in msg or "empty" in msg:
                 raise InputError("has no data rows", hint="check that the file is not empty") from e
@@ -83,6 +91,23 @@ class JsonlSource(_ArrowSource):
             reader.close()
         if rows == 0:
             raise InputError("has no data rows", hint="check that the file is not empty")
+
+
+class _Owning:
+    """A reader that closes the stream it reads when it is closed."""
+
+    def __init__(self, reader, stream) -> None:
+        self._reader, self._stream = reader, stream
+        self.schema = reader.schema
+
+    def __iter__(self):
+        return iter(self._reader)
+
+    def close(self) -> None:
+        try:
+            self._reader.close()
+        finally:
+            self._stream.close()
 
 
 def _widened(schema):

@@ -27,7 +27,9 @@ def _zip_errors() -> tuple[type[BaseException], ...]:
 class NpzSource(NpySource):
     """One array of an NPZ, streamed out of the zip member."""
 
-    def __init__(self, name: str, options: ReadOptions, *, path: str, key: str | None) -> None:
+    def __init__(self, name: str, options: ReadOptions, *, path: str | IO[bytes],
+                 key: str | None) -> None:
+        """``path``: a file name or a seekable file object (a remote file)."""
         import zipfile
 
         try:

@@ -22,7 +22,7 @@ from lossctl.errors import InputError
 from lossctl.io.options import ReadOptions
 from lossctl.io.source import Source
 
-__all__ = ["ShardSource", "is_glob", "shard_paths"]
+__all__ = ["ShardSource", "is_glob", "natural", "open_shards", "shard_paths"]
 
 _GLOB = re.compile(r"[*?\[]")
 
@@ -32,7 +32,7 @@ def is_glob(spec: str) -> bool:
     return bool(_GLOB.search(spec)) and not os.path.exists(spec)
 
 
-def _natural(path: str) -> list:
+def natural(path: str) -> list:
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path)]
 
 
@@ -52,7 +52,22 @@ def shard_paths(spec: str) -> list[str]:
         if not found:
             raise InputError("no file matches this pattern", source=spec,
                              hint="check the pattern (quote it, so the shell passes it on)")
-    return sorted(found, key=_natural)
+    return sorted(found, key=natural)
+
+
+def open_shards(spec: str, paths: list[str], options: ReadOptions, *, root: str | None = None,
+                filesystem=None) -> Source:
+    """The source of the files ``paths`` found under the directory ``root``: a hive-partitioned
+    Parquet dataset (:mod:`lossctl.io.hive`) when they are Parquet files below ``key=value``
+    folders, else shards. ``filesystem``: the fsspec file system of remote ``paths`` (then URLs
+    whose stripped form lies below ``root``)."""
+    from lossctl.io.hive import HiveSource, hive_files
+
+    if root is not None:
+        files = hive_files(paths, root, filesystem)
+        if files is not None:
+            return HiveSource(spec, options, root=root, files=files, filesystem=filesystem)
+    return ShardSource(spec, paths, options)
 
 
 class ShardSource(Source):

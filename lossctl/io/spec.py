@@ -5,7 +5,8 @@ Sources
     one array of an NPZ (a single-array NPZ needs no key). A path that exists is always taken as a
     path, even when it contains ``:``; ``base:key`` is only split when ``base`` ends in ``.npz``.
     A named pipe (``<(...)`` process substitution, ``/dev/fd/N``) is read in one pass, like
-    standard input.
+    standard input. A URL (``s3://bucket/y.csv``, ``memory://...``) is read through fsspec
+    (:mod:`lossctl.io.remote`); a glob or a directory is shards (:mod:`lossctl.io.shards`).
 
 Formats
     The format comes from the extension (``.csv .tsv .txt .tab .dat .text`` text, ``.npy``,
@@ -89,12 +90,19 @@ def open_source(spec: str, options: ReadOptions = ReadOptions(), *, stdin: IO[by
         raise InputError("empty input path", hint="give a file name or - for standard input")
     if spec == "-":
         return _open_stdin(options, stdin)
+    from lossctl.io.remote import is_remote
+
+    if is_remote(spec):  # s3://, memory://, ...: through fsspec (imported only then)
+        from lossctl.io.remote import open_remote
+
+        return open_remote(spec, options)
     if is_pipe(spec):  # a FIFO or /dev/fd/N from `<(...)`: one pass, sniffed like stdin
         return _open_stream(spec, file_opener(spec, spec)(), options, owned=True)
-    from lossctl.io.shards import ShardSource, is_glob, shard_paths
+    from lossctl.io.shards import is_glob, open_shards, shard_paths
 
     if is_glob(spec) or os.path.isdir(spec):  # shards: one source of their rows in order
-        return ShardSource(spec, shard_paths(spec), options)
+        return open_shards(spec, shard_paths(spec), options,
+                           root=spec if os.path.isdir(spec) else None)
     path, key = split_spec(spec)
     kind = kind_of_path(path, spec)
     if kind == "compressed":

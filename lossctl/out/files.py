@@ -102,6 +102,21 @@ def _check_folder(out: str) -> None:
         )
 
 
+def _check_remote(out: str) -> None:
+    """Outputs are local files: a URL (``s3://...``) is refused before any work."""
+    import re
+
+    m = re.match(r"([A-Za-z][A-Za-z0-9+.-]*)://", out)  # (as lossctl.io.remote reads inputs)
+    protocol = m.group(1).lower() if m else None
+    if protocol is not None and not os.path.exists(out):
+        raise OutputError(
+            f"output {out}: writing to {protocol}:// is not supported (inputs may be remote, "
+            "outputs are local files)",
+            hint=f"write a local file with {opt('output')}, then copy it to the bucket",
+            option="output",
+        )
+
+
 def _input_clash(out: str, spec: str) -> OutputError:
     return OutputError(
         f"output {out} is the same file as the input {spec}; refusing to overwrite an input",
@@ -132,13 +147,15 @@ def check_output(
             only when an input is ``-``. Tests inject a file opened on the output.
 
     Raises:
-        OutputError: the output is a folder, its folder does not exist, or it is the same file as
+        OutputError: the output is a URL (remote outputs are not supported), a folder, its
+            folder does not exist, or it is the same file as
             one of the inputs (same path, another spelling, a symlink or a hard link, or the file
             redirected to standard input).
     """
     if is_stdout(output):
         return
     out = os.fspath(output)  # type: ignore[arg-type]
+    _check_remote(out)
     _check_folder(out)
     out_stat = _stat(out)
     for spec in inputs:
