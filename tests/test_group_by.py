@@ -109,3 +109,18 @@ def test_one_column_only_and_not_too_many_groups(data, monkeypatch):
     r = runner.invoke(app, ["compute", "scce", str(d / "y.csv"), str(d / "p.csv"),
                             "--group-by", "city"])
     assert r.exit_code == 2 and "more than 3 groups" in r.stderr
+
+
+def test_a_hive_partition_key_is_a_group_column(data, tmp_path):
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    _, y, p, city = data
+    table = pa.table({"label": y, "city": city})
+    ds.write_dataset(table, tmp_path / "y", format="parquet", partitioning=["city"],
+                     partitioning_flavor="hive")
+    order = np.concatenate([np.flatnonzero(city == c) for c in sorted(set(city))])
+    res = lossctl.evaluate("scce", str(tmp_path / "y"), p[order], group_by="city")
+    for key, (r,) in res.groups:
+        m = city == key
+        assert r.value == lossctl.evaluate("scce", y[m], p[m]).value
