@@ -72,3 +72,15 @@ def test_quoted_csv_rows_are_what_lossctl_prints(monkeypatch):
     assert block, "the README's csv example moved"
     r = runner.invoke(app, shlex.split(block.group(1))[1:])
     assert r.stdout.splitlines()[:3] == block.group(2).splitlines()
+
+
+@pytest.mark.parametrize("start", ["lossctl compute scce,brier_score,accuracy",
+                                   "lossctl compare samples/digits_labels.csv"])
+def test_quoted_value_tables_are_what_lossctl_prints(start, monkeypatch):
+    """The README's several-losses and compare sessions, line for line."""
+    monkeypatch.chdir(ROOT)
+    block = re.search(r"\$ (" + re.escape(start) + r".*)\n((?:[^`\n].*\n)+)", README)
+    assert block, f"the README's {start!r} example moved"
+    r = runner.invoke(app, shlex.split(block.group(1))[1:])
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout.splitlines() == block.group(2).splitlines()
