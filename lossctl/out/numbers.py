@@ -170,6 +170,10 @@ def float_text(x: Any) -> Any:
     return _float_fixes(pc.cast(pa.array(x), pa.string()), x)
 
 
+#: Non-negative integers below this are written by a look-up of their texts.
+_SMALL_INTS = 1 << 10
+
+
 def column_text(col: Any, *, nonfinite: str | None = None) -> tuple[Any, int]:
     """The cells of a 1-D numeric array as an Arrow string array, exactly as
     :func:`format_column` writes them, and how many non-finite floats became ``nonfinite``.
@@ -190,6 +194,10 @@ def column_text(col: Any, *, nonfinite: str | None = None) -> tuple[Any, int]:
     import pyarrow.compute as pc
 
     kind = col.dtype.kind
+    if kind in "iu" and len(col) and 0 <= col.min() and col.max() < _SMALL_INTS:
+        # labels, predicted classes: a look-up of their texts is ~3x faster than the cast
+        table = pa.array([str(i) for i in range(int(col.max()) + 1)], type=pa.string())
+        return table.take(pa.array(col)), 0
     if kind in "iu":
         return pc.cast(pa.array(col), pa.string()), 0
     if kind == "b":

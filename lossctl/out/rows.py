@@ -120,9 +120,9 @@ def _bulk_text(parts: list[Any], n: int, style: RowStyle) -> tuple[str, int]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    pieces: list[Any] = [style.prefix] if style.prefix else []
+    rows: list[Any] = []
     bad, col = 0, 0
-    for i, part in enumerate(parts):
+    for part in parts:
         k = part.shape[1]
         cells, mapped = _part_cells(part, style)
         bad += mapped
@@ -132,12 +132,13 @@ def _bulk_text(parts: list[Any], n: int, style: RowStyle) -> tuple[str, int]:
         if k > 1:
             offsets = pa.array(np.arange(0, n * k + 1, k, dtype=np.int32))
             cells = pc.binary_join(pa.ListArray.from_arrays(offsets, cells), style.sep)
-        if i:
-            pieces.append(style.sep)
-        pieces.append(cells)
+        rows.append(cells)
         col += k
-    pieces.append(style.suffix)
-    lines = pc.binary_join_element_wise(*pieces, "")
+    # two joins: one with the separator, one for the ends (one join of separators as
+    # arguments takes longer than both)
+    body = pc.binary_join_element_wise(*rows, style.sep) if len(rows) > 1 else rows[0]
+    ends = [e for e in (style.prefix, body, style.suffix) if isinstance(e, pa.Array) or e]
+    lines = pc.binary_join_element_wise(*ends, "") if len(ends) > 1 else body
     return _values_text(lines, style.drop), bad
 
 
