@@ -3,10 +3,11 @@
 ``\\n`` line ends; a header row of the column names if ``header``; numbers as
 :func:`~lossctl.out.numbers.format_number` writes them (floats with full ``repr`` round-trip
 precision, NaN as ``nan`` and infinities as ``inf`` / ``-inf``, booleans as ``1``/``0``); text
-cells quoted by the :mod:`csv` module where needed. Blocks of numbers never need quoting and are
-joined directly (about 5x faster than :class:`csv.writer`); integer blocks skip ``str()`` per cell
-(:func:`~lossctl.out.numbers.int_csv`). A row too wide to hold is written piece by piece
-(:meth:`~lossctl.out.sink.Sink.write_row_pieces`), and so is a header of lazily numbered names.
+cells quoted by the :mod:`csv` module where needed. Blocks of numbers never need quoting: their
+lines are built in bulk (:func:`~lossctl.out.rows.block_text`, the same text as ``repr`` per
+cell); integer blocks skip ``str()`` per cell (:func:`~lossctl.out.numbers.int_csv`). A row too
+wide to hold is written piece by piece (:meth:`~lossctl.out.sink.Sink.write_row_pieces`), and so
+is a header of lazily numbered names.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import io
 from typing import Any
 
 from lossctl.out.numbers import format_column, int_csv
+from lossctl.out.rows import RowStyle, block_text
 from lossctl.out.sink import Sink, columns_of
 
 __all__ = ["CsvSink"]
@@ -35,6 +37,7 @@ class CsvSink(Sink):
         super().__init__(fmt, columns, **kwargs)
         self.sep = "," if fmt == "csv" else "\t"
         self._csv: Any = None
+        self._style = RowStyle(sep=self.sep)
 
     def _begin(self) -> None:
         self._csv = csv.writer(self._fh, delimiter=self.sep, lineterminator="\n")
@@ -53,12 +56,12 @@ class CsvSink(Sink):
         if all(p.dtype.kind in "iub" for p in parts):  # integer blocks: no str() per cell
             self._fh.write(int_csv(parts, n, self.sep))
             return
-        cells = [format_column(c) for c in columns_of(parts)]
         if all(p.dtype.kind in "iubf" for p in parts):
-            # numbers never need quoting: join directly (about 5x faster than csv.writer)
-            self._fh.write("\n".join(map(self.sep.join, zip(*cells))) + "\n")
-        else:
-            self._csv.writerows(zip(*cells))
+            # numbers never need quoting: lines built in bulk, a chunk at a time
+            for text, _, _ in block_text(parts, n, self._style):
+                self._fh.write(text)
+            return
+        self._csv.writerows(zip(*(format_column(c) for c in columns_of(parts))))
 
     def _write_pieces(self, pieces: Any) -> None:
         self._start()
@@ -84,7 +87,8 @@ class CsvSink(Sink):
         if kind in "iub":
             return int_csv([p.reshape(1, -1)], 1, self.sep)[:-1]
         if kind == "f":
-            return self.sep.join(format_column(p))
+            style = RowStyle(sep=self.sep, suffix="")
+            return "".join(text for text, _, _ in block_text([p.reshape(1, -1)], 1, style))
         buf = io.StringIO()  # text: quoted where needed, as csv.writer does for whole rows
         csv.writer(buf, delimiter=self.sep, lineterminator="\n").writerow(
             p.tolist() if hasattr(p, "tolist") else list(p))

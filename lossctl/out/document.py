@@ -35,17 +35,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from lossctl.out.json import (
-    json_column,
-    jsonable,
-    nonfinite_warning,
-    row_objects,
-    row_template,
-)
-from lossctl.out.sink import columns_of, split_columns
+from lossctl.out.json import json_column, jsonable, nonfinite_warning
+from lossctl.out.rows import RowStyle, block_text
+from lossctl.out.sink import split_columns
 from lossctl.out.streams import Destination
 
 __all__ = ["JsonArray", "JsonDocument", "json_document"]
@@ -178,7 +173,6 @@ class JsonArray:
         self.columns = None if columns is None else [str(c) for c in columns]
         self.items_written = 0
         self._doc = doc
-        self._template = None if self.columns is None else row_template(self.columns)
         self._shape: tuple[int, ...] | None = None  # () for scalar items, (k,) for rows of k
         self._closed = False
 
@@ -192,10 +186,31 @@ class JsonArray:
             self._doc.abort(exc)
         return False
 
-    def _items(self, cols: tuple[Any, ...]) -> tuple[list[str], int]:
-        if self._template is not None:
-            parts, _ = split_columns(cols, len(self.columns or ()), "JSON array")
-            return row_objects(parts, self._template)
+    def _texts(self, cols: tuple[Any, ...]) -> Iterator[tuple[str, int, int]]:
+        """The items of a block as text, a chunk at a time: ``(text, nonfinite, items)``; rows of
+        columns, numbers and rows of numbers built in bulk (:func:`~lossctl.out.rows.block_text`),
+        N-D items nested item by item."""
+        if self.columns is not None:
+            parts, n = split_columns(cols, len(self.columns), "JSON array")
+            style = RowStyle(sep=", ", prefix=_ITEM + "{", suffix="},\n", json=True, drop=2,
+                             keys=[json.dumps(c) + ": " for c in self.columns])
+        else:
+            a = self._array_of(cols)
+            if a.ndim > 2:  # N-D items (a loss map per sample): nested lists
+                items, mapped = self._items(a)
+                if items:
+                    yield _ITEM + f",\n{_ITEM}".join(items), mapped, len(items)
+                return
+            n = len(a)
+            parts = [a.reshape(n, 1) if a.ndim == 1 else a]
+            if a.ndim == 1:
+                style = RowStyle(sep=", ", prefix=_ITEM, suffix=",\n", json=True, drop=2)
+            else:
+                style = RowStyle(sep=", ", prefix=_ITEM + "[", suffix="],\n", json=True, drop=2)
+        yield from block_text(parts, n, style)
+
+    def _array_of(self, cols: tuple[Any, ...]) -> Any:
+        """The one array of a block of an array without columns, its item shape checked."""
         import numpy as np
 
         if len(cols) != 1:
@@ -208,17 +223,12 @@ class JsonArray:
             self._shape = shape
         elif shape != self._shape:
             raise ValueError(f"rows of shape {shape} after rows of shape {self._shape}")
-        if a.ndim == 1:
-            return json_column(a)
-        if a.ndim > 2:  # N-D items (a loss map per sample): nested lists
-            tokens, mapped = json_column(a.reshape(-1))
-            return nest_tokens(tokens, len(a), shape), mapped
-        columns, mapped = [], 0
-        for c in columns_of([a]):
-            tokens, bad = json_column(c)
-            mapped += bad
-            columns.append(tokens)
-        return ["[" + ", ".join(row) + "]" for row in zip(*columns)], mapped
+        return a
+
+    def _items(self, a: Any) -> tuple[list[str], int]:
+        """N-D items as nested lists, one text each, and the non-finite count."""
+        tokens, mapped = json_column(a.reshape(-1))
+        return nest_tokens(tokens, len(a), a.shape[1:]), mapped
 
     def write(self, *cols: Any) -> None:
         """Append a block of items (see :meth:`JsonDocument.array`).
@@ -229,13 +239,10 @@ class JsonArray:
         """
         if self._closed or self._doc._done:
             raise ValueError(f"the JSON array {self.name!r} is closed")
-        items, mapped = self._items(cols)
-        if not items:
-            return
-        sep = ",\n" if self.items_written else "\n"
-        self._doc._write(sep + _ITEM + f",\n{_ITEM}".join(items))
-        self._doc.nonfinite += mapped
-        self.items_written += len(items)
+        for text, mapped, items in self._texts(cols):
+            self._doc._write((",\n" if self.items_written else "\n") + text)
+            self._doc.nonfinite += mapped
+            self.items_written += items
 
     def close(self) -> None:
         """End the array; the document takes the next field."""

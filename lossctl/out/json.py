@@ -19,7 +19,8 @@ from typing import Any
 
 from lossctl.errors import warn
 from lossctl.out.numbers import format_column, format_number
-from lossctl.out.sink import Sink, columns_of
+from lossctl.out.rows import RowStyle, block_text
+from lossctl.out.sink import Sink
 from lossctl.out.streams import write_text
 
 __all__ = ["JsonSink", "json_column", "jsonable", "nonfinite_warning", "write_json"]
@@ -104,21 +105,13 @@ def jsonable(obj: Any, counter: list[int]) -> Any:
     raise TypeError(f"cannot write a {type(obj).__name__} as JSON")
 
 
-def row_template(columns: list[str]) -> str:
-    """One %-template per row: ``{"label": %s, "p0": %s}``."""
-    keys = [json.dumps(c).replace("%", "%%") for c in columns]
-    return "{" + ", ".join(f"{k}: %s" for k in keys) + "}"
-
-
-def row_objects(parts: list[Any], template: str) -> tuple[list[str], int]:
-    """The rows of a block as JSON objects (one string each), and the non-finite count."""
-    columns = []
-    mapped = 0
-    for c in columns_of(parts):
-        tokens, bad = json_column(c)
-        mapped += bad
-        columns.append(tokens)
-    return [template % row for row in zip(*columns)], mapped
+def row_style(columns: list[str], lines: bool) -> RowStyle:
+    """Rows as JSON objects keyed by ``columns``: one a line (``lines``, JSON Lines) or the
+    items of an indented array (``,\\n  `` between them)."""
+    keys = [json.dumps(c) + ": " for c in columns]
+    if lines:
+        return RowStyle(sep=", ", prefix="{", suffix="}\n", keys=keys, json=True)
+    return RowStyle(sep=", ", prefix="{", suffix="},\n  ", keys=keys, json=True, drop=4)
 
 
 # --- the row writer ------------------------------------------------------------------------------
@@ -132,7 +125,7 @@ class JsonSink(Sink):
         if fmt not in ("json", "jsonl"):
             raise ValueError(f"JsonSink writes json or jsonl, not {fmt!r}")
         super().__init__(fmt, columns, **kwargs)
-        self._template = row_template(self.columns)
+        self._style = row_style(self.columns, fmt == "jsonl")
         self._nonfinite = 0
 
     def _begin(self) -> None:
@@ -143,13 +136,13 @@ class JsonSink(Sink):
         self._start()
         if n == 0:
             return
-        lines, mapped = row_objects(parts, self._template)
-        self._nonfinite += mapped
-        if self.fmt == "jsonl":
-            self._fh.write("\n".join(lines) + "\n")
-        else:
-            sep = "\n  " if self.rows_written == 0 else ",\n  "
-            self._fh.write(sep + ",\n  ".join(lines))
+        first = self.rows_written == 0
+        for text, mapped, _ in block_text(parts, n, self._style):
+            self._nonfinite += mapped
+            if self.fmt == "json":
+                self._fh.write("\n  " if first else ",\n  ")
+                first = False
+            self._fh.write(text)
 
     def _finish(self) -> None:
         if self.fmt == "json":
