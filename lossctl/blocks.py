@@ -2,6 +2,8 @@
 (per element of N-D samples), and the conditions counted over all blocks (:class:`Counters`)."""
 from __future__ import annotations
 
+from typing import Any
+
 from lossctl.record import record
 
 import numpy as np
@@ -24,6 +26,8 @@ class BlockResult:
     elements: Elements | None = None
     #: several losses in one pass: the per-sample values of the others, in request order
     others: list | None = None
+    #: ``id_cols``: the block's identifier columns ``(n, k)``, carried into per-sample rows
+    ids: Any = None
 
 
 @record

@@ -81,6 +81,8 @@ class Request:
     #: slices: the column SPEC of each row's group (of ``groups``, or of Y_TRUE's file)
     group_by: str | None = None
     groups: Any = None
+    #: identifier columns of Y_TRUE's file carried into the per-sample rows
+    id_cols: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
     #: further inputs by role (``var``, ``input2``, ...): arrays, sources or numbers
     roles: dict[str, Any] = field(default_factory=dict)
@@ -105,6 +107,9 @@ def request(loss: str, y_true: Any = None, y_pred: Any = None, **kwargs: Any) ->
     return Request(loss, y_true, y_pred, options=options, roles=roles, role_cols=cols,
                    **fields)
 
+
+#: The name of the identifier columns among a block's further inputs (``id_cols``).
+IDS = "__ids__"
 
 OnBlock = Callable[[BlockResult], None]
 
@@ -207,6 +212,9 @@ class Evaluation:
         extra = self._open_roles(stack, t, ro)
         if req.group_by is not None:
             tsel = self._open_groups(stack, t, tsel, ro, extra)
+        self.id_names: list[str] = []
+        if req.id_cols is not None:
+            tsel = self._open_ids(t, tsel, extra)
         row_bytes = 8 * sum(_cells(src, sel) for src, sel in ((t, tsel), (p, psel), (w, wsel),
                                                              *((s, c) for _, s, c in extra))
                             if src is not None)
@@ -218,6 +226,7 @@ class Evaluation:
                                offset=comp.offset)
         if self.several:
             self.rows.losses = [c.spec.name for c in self.computations]
+        self.rows.ids = self.id_names
         self._inputs = (Input("y_true", t.name, t.location), Input("y_pred", p.name, p.location),
                         Input("sample_weight", w.name, w.location) if w is not None else None)
         self._names = tuple([] if sel is None else [src.columns[i] for i in sel]
@@ -248,6 +257,20 @@ class Evaluation:
             tsel = [i for i in tsel if i not in cols]  # the labels are the other columns
         extra.append((GROUP, src, cols))
         self.groups = Groups(self.computations, str(req.group_by))
+        return tsel
+
+    def _open_ids(self, t: Any, tsel: Any, extra: list) -> Any:
+        """Identifier columns of Y_TRUE's file, carried into the per-sample rows (``IDS``);
+        the label columns, when not chosen, are the others."""
+        req = self.request
+        cols = inputs.select(t, req.id_cols, "id_cols")
+        if cols is None or not t.columns:
+            raise UsageError(f"{opt('id_cols')} names columns of Y_TRUE's file, which has none",
+                             option="id_cols")
+        if req.true_cols is None and tsel is not None:
+            tsel = [i for i in tsel if i not in cols]
+        self.id_names = [str(t.columns[i]) for i in cols]
+        extra.append((IDS, t, list(cols)))
         return tsel
 
     def _open_roles(self, stack: contextlib.ExitStack, t: Any, ro: Any) -> list:
@@ -297,6 +320,8 @@ class Evaluation:
                     builder.feed(first)
                 if self.groups is not None:
                     self.groups.feed((yt, yp, w, roles), self._inputs)
+                if IDS in roles:
+                    first.ids = roles[IDS]
                 if req.keep:
                     kept.append(first)
                 if on_block is not None:
@@ -360,10 +385,10 @@ class Evaluation:
               ) -> BlockResult:
         weights = None if w is None else (w.reshape(-1) if w.ndim == 2 and w.shape[1] == 1
                                           else w)
-        if self.groups is not None:
+        if self.groups is not None or IDS in roles:
             from lossctl.grouping import GROUP
 
-            roles = {k: v for k, v in roles.items() if k != GROUP}
+            roles = {k: v for k, v in roles.items() if k not in (GROUP, IDS)}
         first, *others = comps if comps is not None else self.computations
         result = first.feed(yt, yp, weights, start=start, inputs=self._inputs, roles=roles)
         several = self.several

@@ -173,6 +173,8 @@ class SampleRows:
         self.offset = offset
         #: several losses in one pass: their names, one column each (instead of ``loss``)
         self.losses: list[str] | None = None
+        #: ``id_cols``: the names of the identifier columns, after ``index``
+        self.ids: list[str] = []
 
     def columns(self, block: Any, width: int) -> list[str]:
         """Column names, decided by the first block."""
@@ -184,8 +186,8 @@ class SampleRows:
         if self.values_only:
             return values
         if block.true_class is not None:
-            return ["index", "label", "predicted", *values]
-        return ["index", *values]
+            return ["index", *self.ids, "label", "predicted", *values]
+        return ["index", *self.ids, *values]
 
     def _names(self, cls: np.ndarray | None, n: int) -> np.ndarray:
         if cls is None:
@@ -205,7 +207,9 @@ class SampleRows:
             return values
         n = block.per_sample.shape[0]
         index = np.arange(block.start, block.start + n, dtype=np.int64)
+        ids = () if not self.ids or block.ids is None else tuple(
+            np.asarray(block.ids).reshape(n, -1)[:, j] for j in range(len(self.ids)))
         if block.true_class is None:
-            return (index, *values)
-        return (index, self._names(block.true_class, n), self._names(block.pred_class, n),
+            return (index, *ids, *values)
+        return (index, *ids, self._names(block.true_class, n), self._names(block.pred_class, n),
                 *values)

@@ -124,3 +124,14 @@ def test_a_hive_partition_key_is_a_group_column(data, tmp_path):
     for key, (r,) in res.groups:
         m = city == key
         assert r.value == lossctl.evaluate("scce", y[m], p[m]).value
+
+
+def test_id_cols_are_carried_into_the_per_sample_rows(data):
+    d, y, p, city = data
+    r = runner.invoke(app, ["compute", "scce", str(d / "y.csv"), str(d / "p.csv"), "--id-cols",
+                            "city", "-f", "csv"])
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert list(rows[0]) == ["index", "city", "label", "predicted", "loss"]
+    assert [row["city"] for row in rows] == city.tolist()
+    want = lossctl.evaluate("scce", y, p).per_sample
+    assert [float(row["loss"]) for row in rows] == want.tolist()

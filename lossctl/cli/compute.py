@@ -114,6 +114,7 @@ def compute(
     sort: Annotated[Sort | None, typer.Option("--sort", case_sensitive=False, show_default=False, help="Order the per-sample rows of data output (csv, tsv, jsonl, json, parquet, npy): loss puts the highest per-sample value first (NaN and infinities first, equal values in row order), row keeps the input order. Rows keep their index column (npy then holds the columns index..loss). With --top K only the K first rows are kept, in bounded memory; without it every row is held until the end (within --memory-limit). In a pipe it writes csv rows; the table is unchanged.")] = None,
     fail_above: Annotated[float | None, _opt("--fail-above", "Exit with status 3 when the reduced loss exceeds X (a CI gate). With --reduction none: when any sample's loss exceeds X.", "X")] = None,
     fail_below: Annotated[float | None, _opt("--fail-below", "Exit with status 3 when the reduced value is below X (for scores where higher is better). With --reduction none: when any sample's value is below X.", "X")] = None,
+    id_cols: Annotated[str | None, _opt("--id-cols", "Identifier columns of Y_TRUE's file carried into the per-sample rows, after index (the labels are then the other columns unless --true-cols says).", "SPEC")] = None,
     group_by: Annotated[str | None, _opt("--group-by", "Every value per group of rows: the column holding each row's group (of --groups, or of Y_TRUE's file; there the labels are the other columns unless --true-cols says).", "SPEC")] = None,
     groups: Annotated[str | None, _opt("--groups", "The source of the --group-by column, aligned row by row with the inputs (default: Y_TRUE's file).", "SOURCE")] = None,
     ci: Annotated[float | None, _opt("--ci", "A bootstrap confidence interval of the value at LEVEL percent (e.g. 95), from one streaming pass (the Poisson bootstrap); seeded by --seed.", "LEVEL")] = None,
@@ -175,7 +176,7 @@ def compute(
         keep=False, details=(out_fmt != "json" or sort is not None) and not value_only,
         report=(out_fmt == "table" and not compare) or plot is not None,
         top=10 if top is None else top, fail_above=fail_above, fail_below=fail_below,
-        ci=ci, replicates=replicates, seed=seed, group_by=group_by, groups=groups,
+        ci=ci, replicates=replicates, seed=seed, group_by=group_by, groups=groups, id_cols=id_cols,
         **loss_options,
     )
     ev = Evaluation(req, stdin=env.stdin)
