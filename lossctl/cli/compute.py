@@ -15,6 +15,7 @@ import typer
 from lossctl.cli.root import app
 from lossctl.cli.boundary import current_env, lossctl_command
 from lossctl.cli.flags import renderer
+from lossctl.cli.options import flag_option as _opt
 from lossctl.cli.options import (
     Convention,
     DelimiterOpt,
@@ -41,9 +42,6 @@ from lossctl.errors import UsageError, opt
 
 __all__ = ["compute"]
 
-
-def _opt(flag: str, help: str, metavar: str | None = None) -> Any:
-    return typer.Option(flag, help=help, metavar=metavar, show_default=False)
 
 
 def _number_list(text: str) -> list[float] | None:

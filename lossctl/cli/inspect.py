@@ -6,6 +6,7 @@ import typer
 
 from lossctl.cli.root import app
 from lossctl.cli.boundary import current_env, lossctl_command
+from lossctl.cli.options import flag_option as _opt
 from lossctl.cli.options import (
     DelimiterOpt,
     HeaderOpt,
@@ -20,9 +21,6 @@ from lossctl.errors import DataError, UsageError
 
 __all__ = ["inspect"]
 
-
-def _opt(flag: str, help: str, metavar: str | None = None):
-    return typer.Option(flag, help=help, metavar=metavar, show_default=False)
 
 
 @app.command(epilog=examples(

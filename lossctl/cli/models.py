@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from lossctl.cli.boundary import current_env, lossctl_command
+from lossctl.cli.options import flag_option as _opt
 from lossctl.cli.options import (
     Convention,
     DelimiterOpt,
@@ -32,9 +33,6 @@ __all__ = ["compare"]
 
 FORMATS = ("table", "csv", "json")
 
-
-def _opt(flag: str, help: str, metavar: str | None = None) -> Any:
-    return typer.Option(flag, help=help, metavar=metavar, show_default=False)
 
 
 @app.command(epilog=examples(

@@ -23,7 +23,7 @@ __all__ = [
     "ColsOpt", "Convention", "DelimiterOpt", "FloatDtype", "Format", "FormatOpt", "HeaderOpt",
     "InputArg", "InputHeaderOpt", "MemoryOpt", "NoColorOpt", "NoWarnOpt", "OutputOpt",
     "PrecisionOpt", "QuietOpt", "Reduction", "Sort", "StrictOpt", "Task", "choices", "classes_list",
-    "examples", "loss_option_parameters", "role_option_parameters", "with_parameters",
+    "examples", "flag_option", "loss_option_parameters", "role_option_parameters", "with_parameters",
 ]
 
 
@@ -67,6 +67,11 @@ def classes_list(value: str | None) -> list[str] | None:
 
 def _opt(*decls: str, help: str, metavar: str | None = None, **kw: Any) -> Any:
     return typer.Option(*decls, help=help, metavar=metavar, show_default=False, **kw)
+
+
+def flag_option(flag: str, help: str, metavar: str | None = None) -> Any:
+    """A command's option without a shown default: ``flag_option("--true-cols", "...", "SPEC")``."""
+    return _opt(flag, help=help, metavar=metavar)
 
 
 InputArg = Annotated[str | None, typer.Argument(
