@@ -154,6 +154,8 @@ class Evaluation:
         self.width: int | None = None
         self.shape: tuple[int, ...] | None = None
         self.groups: Any = None  # lossctl.grouping.Groups, with group_by
+        #: further inputs that are lossctl's own (group, identifiers), kept from the losses
+        self._private: tuple[str, ...] = ()
 
     def _check_inputs(self) -> None:
         req = self.request
@@ -256,6 +258,7 @@ class Evaluation:
         if src is t and req.true_cols is None and tsel is not None:
             tsel = [i for i in tsel if i not in cols]  # the labels are the other columns
         extra.append((GROUP, src, cols))
+        self._private += (GROUP,)
         self.groups = Groups(self.computations, str(req.group_by))
         return tsel
 
@@ -271,6 +274,7 @@ class Evaluation:
             tsel = [i for i in tsel if i not in cols]
         self.id_names = [str(t.columns[i]) for i in cols]
         extra.append((IDS, t, list(cols)))
+        self._private += (IDS,)
         return tsel
 
     def _open_roles(self, stack: contextlib.ExitStack, t: Any, ro: Any) -> list:
@@ -385,10 +389,8 @@ class Evaluation:
               ) -> BlockResult:
         weights = None if w is None else (w.reshape(-1) if w.ndim == 2 and w.shape[1] == 1
                                           else w)
-        if self.groups is not None or IDS in roles:
-            from lossctl.grouping import GROUP
-
-            roles = {k: v for k, v in roles.items() if k not in (GROUP, IDS)}
+        if self._private:  # the group and identifier columns are not the losses' inputs
+            roles = {k: v for k, v in roles.items() if k not in self._private}
         first, *others = comps if comps is not None else self.computations
         result = first.feed(yt, yp, weights, start=start, inputs=self._inputs, roles=roles)
         several = self.several

@@ -135,6 +135,12 @@ class Result:
                if self.ci is not None else {}),
         }
 
+    def group_dicts(self, *, flag: FlagRenderer | None = None) -> list[dict[str, Any]]:
+        """The JSON form of ``groups``: each group's header (its losses' with several)."""
+        return [{"group": key, **rs[0].header(flag=flag)} if len(rs) == 1
+                else {"group": key, "losses": [r.header(flag=flag) for r in rs]}
+                for key, rs in self.groups or []]
+
     def to_dict(self, *, flag: FlagRenderer | None = None) -> dict[str, Any]:
         """The JSON form: the header fields, then ``per_sample`` (and ``elementwise``) when
         kept, or ``compare`` rows for a comparison, then a metric's ``details``. Texts spell
@@ -144,10 +150,7 @@ class Result:
                 {**asdict(r), "reason": render_options(r.reason, flag)} for r in self.compare]}
         out = self.header(flag=flag)
         if self.groups is not None:
-            out["groups"] = [{"group": key, **rs[0].header(flag=flag)}
-                             if len(rs) == 1 else {"group": key,
-                                                   "losses": [r.header(flag=flag) for r in rs]}
-                             for key, rs in self.groups]
+            out["groups"] = self.group_dicts(flag=flag)
         if self.per_sample is not None:
             out["per_sample"] = self.per_sample.tolist()
         if self.elementwise is not None:

@@ -62,6 +62,7 @@ class ComputeOutput:
         self._columns: list[str] | None = None
         self.plot = plot  # --plot PATH: the figures of the result, after the data
         self.group_by: str | None = None  # --group-by SPEC: the name of the groups' table
+        self.several = False  # several losses in one pass (set by streams)
         self.fmt = fmt
         self.output = output
         self.value_only = value_only
@@ -166,7 +167,7 @@ class ComputeOutput:
             self._groups_csv(result)
         elif result.compare is not None:
             self._compare(result)
-        elif getattr(self, "several", False) and self.ranked is None and not self.stream_rows \
+        elif self.several and self.ranked is None and not self.stream_rows \
                 and not self.stream_lines:
             self._several(result)
         elif self.fmt == "table":
@@ -210,7 +211,7 @@ class ComputeOutput:
             doc = {"losses": [{**r.header(flag=self.flag), **(
                 {"details": r.details} if r.details is not None else {})} for r in results]}
             if result.groups is not None:
-                doc["groups"] = result.to_dict(flag=self.flag)["groups"]
+                doc["groups"] = result.group_dicts(flag=self.flag)
             write_json(doc, output=self.output, stdout=self.env.stdout)
             return
         if self.fmt == "table":
@@ -352,7 +353,7 @@ class ComputeOutput:
             if name == "ci":
                 value = {k: v for k, v in value.items() if k != "values"}
             elif name == "groups":
-                value = result.to_dict(flag=self.flag)["groups"]
+                value = result.group_dicts(flag=self.flag)
             self._doc.field(name, list(value) if name == "shape" else value)
         self._doc.close()
 
