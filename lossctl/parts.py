@@ -1,6 +1,7 @@
 """Parts of one computation: :meth:`Parts.fork` gives an empty computation that keeps the
 decisions made on the first block, for other rows (a block on another thread, a shard in
-another process); :meth:`Parts.merge` folds it back. Every running sum is exact
+another process); :meth:`Parts.merge` folds it back. A computation pickles (its loss by name,
+its inputs without their sources), so a part can come back from a worker process. Every running sum is exact
 (:mod:`lossctl.losses.exact`) and every count adds, so the merged value is bit-for-bit the one
 computation fed every row gives, for any split of the rows.
 """
@@ -11,6 +12,7 @@ from typing import Any
 
 from lossctl.blocks import Counters
 from lossctl.losses.reduction import Accumulator
+from lossctl.validation import Input
 
 __all__ = ["Parts"]
 
@@ -58,3 +60,25 @@ class Parts:
         for name in ("layout", "_index", "width", "num_classes", "_hinge_convert"):
             if getattr(self, name) is None:  # decided by a part that saw the first rows
                 setattr(self, name, getattr(part, name))
+
+    # ----------------------------------------------------------------------- pickling
+    def __getstate__(self) -> dict[str, Any]:
+        """The state without what only this process holds: the catalogue's entries (looked up
+        again by name), the loss function, and the open sources that locate a row."""
+        state = dict(self.__dict__)
+        state["spec"] = self.spec.name
+        state["alias"] = None if self.alias is None else self.alias.name
+        state.pop("fn", None)
+        state["role_inputs"] = {k: Input(v.role, v.name) for k, v in self.role_inputs.items()}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        from lossctl.losses import registry
+
+        name, alias = state["spec"], state["alias"]
+        spec, found = registry.lookup(alias if alias is not None else name)
+        if spec.name != name:  # (an alias spelt like another loss's name)
+            spec, found = registry.lookup(name)
+        state["spec"], state["alias"] = spec, found
+        state["fn"] = spec.load()
+        self.__dict__.update(state)

@@ -65,6 +65,10 @@ class Request:
     memory_limit: str | int = budget.DEFAULT
     #: threads computing blocks (None: one per core); the value is the same for any number
     threads: int | None = None
+    #: worker processes running the shards of a shard set (lossctl.distribute); or the
+    #: address of a Dask scheduler running them
+    jobs: int = 1
+    scheduler: str | None = None
     keep: bool = True
     details: bool = True
     report: bool = False
@@ -300,6 +304,12 @@ class Evaluation:
         from lossctl.io import prefetch
 
         req = self.request
+        if req.jobs != 1 or req.scheduler:
+            from lossctl import distribute
+
+            tasks = distribute.plan(self)
+            if tasks is not None:
+                return distribute.run(self, tasks, on_block)
         builder = None
         kept: list[BlockResult] = []
         with contextlib.ExitStack() as stack:
@@ -537,7 +547,9 @@ def evaluate(
             (N-D inputs: the axis of the classes, default the convention's: PyTorch's 1,
             Keras's -1), ``header``,
             ``delimiter``, ``memory_limit``, ``threads`` (threads computing blocks, default one
-            per core; the value is the same for any number), ``keep`` (keep the per-sample values, default
+            per core; the value is the same for any number), ``jobs`` (worker processes running the
+            shards of a glob or directory input; ``scheduler``: a Dask scheduler's address
+            running them; the value is the same bits), ``keep`` (keep the per-sample values, default
             True), ``details``, ``report``, ``top``, ``ci`` (a bootstrap interval at that level
             in percent: ``Result.ci``; ``replicates``, ``seed``), ``group_by`` (every value per
             group: the column of ``groups``, or of Y_TRUE's file: ``Result.groups``), and the

@@ -141,3 +141,26 @@ def test_fsspec_is_imported_only_for_a_remote_path(argv):
     assert not loaded(*argv) - {"lossctl.io.remote"}
     if "--help" not in argv:  # the probe sees fsspec when a path asks for it
         assert "fsspec" in loaded("compute", "scce", "memory://nowhere/y.csv", argv[3])
+
+
+_POOL_PROBE = _PROBE.replace(
+    'sorted(m for m in sys.modules if m.startswith("lossctl.cli."))',
+    'sorted(m for m in sys.modules if m.split(".")[0] in ("numpy", "dask", "distributed", '
+    '"multiprocessing") or m in ("concurrent.futures.process", "lossctl.distribute"))')
+
+
+@pytest.mark.parametrize("argv", [
+    ("--help",), ("compute", "--help"),
+    ("compute", "scce", "samples/digits_labels.npy", "samples/digits_probs.npy"),
+])
+def test_the_process_pool_and_dask_load_only_for_jobs(argv):
+    """``--jobs`` and ``--scheduler`` (lossctl.distribute) load the process pool and Dask;
+    help loads neither (nor numpy), and a computation in one process neither."""
+    proc = subprocess.run([sys.executable, "-c", _POOL_PROBE, *argv], capture_output=True,
+                          text=True, env=subprocess_env(), cwd=ROOT, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    mods = set([ln for ln in proc.stderr.splitlines() if ln.startswith("MODULES ")][-1].split()[1:])
+    heavy = {m for m in mods if m.split(".")[0] != "numpy"}
+    assert not heavy, heavy
+    if "--help" in argv:
+        assert not mods, mods

@@ -120,6 +120,8 @@ def compute(
     seed: Annotated[int, typer.Option("--seed", metavar="N", help="Seed of the bootstrap weights: the same seed gives the same interval.")] = 0,
     memory_limit: MemoryOpt = "256M",
     threads: Annotated[int | None, typer.Option("--threads", min=1, metavar="N", envvar="LOSSCTL_THREADS", show_default=False, help="Threads computing blocks (default: one per core). The value is bit-for-bit the same for any N.")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, metavar="N", help="Worker processes, one shard of a glob or directory input each at a time (labels and predictions as matching shard sets, or one set holding both). The value is bit-for-bit the same for any N; a single file is one task.")] = 1,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", metavar="ADDRESS", envvar="LOSSCTL_SCHEDULER", show_default=False, help="Run the shards on a Dask distributed cluster (tcp://HOST:8786; needs pip install 'lossctl[dask]'); its workers need lossctl and the same paths.")] = None,
     compare: Annotated[str | None, _opt("--compare", "Compute under each convention (keras,torch or all) and show why the values differ.", "LIST")] = None,
     fmt: FormatOpt = None,
     output: OutputOpt = None,
@@ -171,6 +173,7 @@ def compute(
         class_axis=class_axis, elementwise=elementwise,
         compare=[c for c in compare.split(",")] if compare else None,
         header=header, delimiter=delimiter, memory_limit=memory_limit, threads=threads,
+        jobs=jobs, scheduler=scheduler or None,
         keep=False, details=(out_fmt != "json" or sort is not None) and not value_only,
         report=(out_fmt == "table" and not compare) or plot is not None,
         top=10 if top is None else top, fail_above=fail_above, fail_below=fail_below,
@@ -192,7 +195,9 @@ def compute(
             bar.total = ev.total
             bar.advance(block.per_sample.shape[0])
 
-        result = ev.run(on_block)
+        # shards on other processes: blocks come back only when they are written (or shown)
+        spread = jobs != 1 or bool(scheduler)
+        result = ev.run(on_block if stream or not spread else None)
         out.finish(ev, result)  # inside the stack: a streamed document is still open
     result.gate()
 
