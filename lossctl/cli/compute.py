@@ -195,8 +195,7 @@ def compute(
             bar.total = ev.total
             bar.advance(block.per_sample.shape[0])
 
-        # shards on other processes: blocks come back only when they are written (or shown)
-        spread = jobs != 1 or bool(scheduler)
+        spread = jobs != 1 or bool(scheduler)  # shards elsewhere: blocks only when written
         result = ev.run(on_block if stream or not spread else None)
         out.finish(ev, result)  # inside the stack: a streamed document is still open
     result.gate()
