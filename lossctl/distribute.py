@@ -1,8 +1,8 @@
 """Shards on several processes (``jobs``) or on a Dask cluster (``scheduler``).
 
 An input that is a set of shards (a glob or a directory, :mod:`lossctl.io.shards`) is cut into
-one task per shard: labels and predictions either both shard sets with the same number of
-shards, matched in their natural order, or one shard set holding both (``true_cols`` and
+one task per shard: labels and predictions either both shard sets, paired by name
+(:func:`lossctl.io.shards.pair_shards`), or one shard set holding both (``true_cols`` and
 ``pred_cols``). Each task evaluates its shard(s) with the same request in a worker process
 (:class:`ShardEvaluation`) and returns the computations' partial state (pickled
 :class:`~lossctl.engine.Computation` parts, :mod:`lossctl.parts`); the parent merges them in
@@ -137,7 +137,6 @@ def plan(ev: Any) -> list[Task] | None:
 
 def _check_splittable(ev: Any, sets: dict[str, list[str] | None]) -> None:
     req = ev.request
-    n = len(sets["y_true"])
     for role in ("y_pred", "sample_weight"):
         value = getattr(req, role)
         if value is None:
@@ -146,10 +145,10 @@ def _check_splittable(ev: Any, sets: dict[str, list[str] | None]) -> None:
             _refuse(ev, f"{opt(role)} is not a set of shards like {opt('y_true')}",
                     f"give {opt(role)} as matching shards (a glob or a directory), or drop "
                     f"{opt('jobs')}", option=role)
-        if len(sets[role]) != n:
-            _refuse(ev, f"{opt('y_true')} has {n} shards but {opt(role)} has "
-                    f"{len(sets[role])}", "give both as the same number of shards, matched "
-                    "in their natural order", option=role)
+        from lossctl.io.shards import pair_shards
+
+        sets[role] = pair_shards(sets["y_true"], sets[role], (os.fspath(req.y_true),
+                                                              os.fspath(value)))
     if req.group_by is not None:
         _refuse(ev, f"{opt('group_by')} gathers rows across them",
                 f"drop {opt('jobs')} to compute per group", option="group_by")

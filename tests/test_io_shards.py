@@ -78,3 +78,72 @@ def test_shards_must_agree_and_patterns_must_match(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match="is a directory, and it holds no file"):
         open_source(str(tmp_path / "empty"))
+
+
+# ------------------------------------------------------------------- pairing shard sets by name
+def _shards(root, names, arrays):
+    root.mkdir()
+    for name, a in zip(names, arrays):
+        np.save(root / name, a)
+    return str(root)
+
+
+def test_shard_sets_pair_by_name_not_by_position(tmp_path):
+    """Labels numbered 1..12 and predictions named a_2, b_1, ... (their natural order puts
+    every a_ before every b_) pair by the numbers in their names; by a glob and with jobs."""
+    import lossctl
+
+    rng = np.random.default_rng(3)
+    ys = [rng.integers(0, 3, 5 + i) for i in range(12)]
+    ps = [rng.dirichlet([1.0] * 3, 5 + i) for i in range(12)]
+    order = list(range(12))
+    labels = _shards(tmp_path / "labels", [f"part-{i + 1}.npy" for i in order], ys)
+    preds = _shards(tmp_path / "preds", [f"{'ba'[i % 2]}_{i + 1:02d}.npy" for i in order], ps)
+    whole = lossctl.evaluate("scce", np.concatenate(ys), np.concatenate(ps))
+    assert lossctl.evaluate("scce", labels, preds).value == whole.value
+    assert lossctl.evaluate("scce", labels, str(tmp_path / "preds" / "*.npy")).value == whole.value
+    assert lossctl.evaluate("scce", labels, preds, jobs=2).value == whole.value
+
+
+def test_a_missing_shard_is_named_not_shifted(tmp_path):
+    from lossctl.errors import ShapeError
+    import lossctl
+
+    rng = np.random.default_rng(4)
+    ys = [rng.integers(0, 3, 4) for _ in range(4)]
+    ps = [rng.dirichlet([1.0] * 3, 4) for _ in range(4)]
+    labels = _shards(tmp_path / "y", [f"part-{i}.npy" for i in range(4)], ys)
+    preds = _shards(tmp_path / "p", [f"part-{i}.npy" for i in (0, 1, 3)] + ["part-9.npy"], ps)
+    with pytest.raises(ShapeError, match=r"part-2\.npy \(in .*y\) has no matching shard in "
+                       r".*p \(4 shards against 4\)"):
+        lossctl.evaluate("scce", labels, preds)
+    extra = _shards(tmp_path / "q", [f"part-{i}.npy" for i in range(5)], ps + ps[:1])
+    with pytest.raises(ShapeError, match=r"part-4\.npy \(in .*q\) has no matching shard in .*y"):
+        lossctl.evaluate("scce", labels, extra)
+
+
+def test_paired_shards_of_different_lengths_are_named(tmp_path):
+    from lossctl.errors import ShapeError
+    import lossctl
+
+    rng = np.random.default_rng(5)
+    labels = _shards(tmp_path / "y", ["a.npy", "b.npy"], [rng.integers(0, 3, 4),
+                                                         rng.integers(0, 3, 6)])
+    preds = _shards(tmp_path / "p", ["a.npy", "b.npy"], [rng.dirichlet([1.0] * 3, 5),
+                                                        rng.dirichlet([1.0] * 3, 5)])
+    with pytest.raises(ShapeError, match=r"shard .*p/a\.npy holds 5 rows, but its match "
+                       r".*y/a\.npy holds 4"):
+        lossctl.evaluate("scce", labels, preds)
+
+
+def test_sets_with_unrelated_names_pair_in_natural_order(tmp_path):
+    from lossctl.io.shards import pair_shards, shard_keys
+
+    assert shard_keys(["d/x_2.csv", "d/x_10.csv.gz"]) == [(2,), (10,)]
+    assert shard_keys(["d/a.csv", "d/b.csv"]) == ["a", "b"]
+    assert pair_shards(["y/a", "y/b"], ["p/c", "p/d"], ("y", "p")) == ["p/c", "p/d"]
+    assert pair_shards(["y/a.csv", "y/b.csv"], ["p/b.npy", "p/a.npy"], ("y", "p")) == \
+        ["p/a.npy", "p/b.npy"]
+    # dates and parts: every number counts
+    assert pair_shards(["y/2024-01_1", "y/2024-01_2"], ["p/2024-01_2", "p/2024-01_1"],
+                       ("y", "p")) == ["p/2024-01_1", "p/2024-01_2"]

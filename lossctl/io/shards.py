@@ -1,8 +1,10 @@
 """Shards: an input that is a glob (``'preds/*.parquet'``) or a directory, read as one source
 whose rows are the shards' rows one shard after another.
 
-The order is stable: paths sorted naturally (``part-2`` before ``part-10``), so labels and
-predictions written as matching shards line up row for row. In a directory every file is a
+The order is stable: paths sorted naturally (``part-2`` before ``part-10``). Labels and
+predictions given as two shard sets are paired by name (:func:`pair_shards`): ``labels/part-3``
+with ``preds/part-3``, or ``y_3.csv`` with ``p_3.npy`` (the numbers in the names); a shard of
+one set without its match in the other is an error naming it, never a silent shift of rows. In a directory every file is a
 shard except hidden ones (``.x``, ``_SUCCESS``, ``_common_metadata``: names starting with ``.``
 or ``_``), searched recursively. Every shard must have the columns (names, or count) and the
 per-row shape of the first; a shard that differs is an error naming it. Each shard is opened
@@ -22,7 +24,8 @@ from lossctl.errors import InputError
 from lossctl.io.options import ReadOptions
 from lossctl.io.source import Source
 
-__all__ = ["ShardSource", "is_glob", "natural", "open_shards", "shard_paths"]
+__all__ = ["ShardSource", "is_glob", "natural", "open_shards", "align_shards", "pair_shards",
+           "shard_paths"]
 
 _GLOB = re.compile(r"[*?\[]")
 
@@ -79,7 +82,7 @@ class ShardSource(Source):
         super().__init__(name, "shards", options)
         self.paths = paths
         self._open = open_source
-        counts = []
+        counts: list[int | None] = []
         for i, path in enumerate(paths):
             with open_source(path, options) as src:
                 if i == 0:
@@ -88,6 +91,7 @@ class ShardSource(Source):
                 else:
                     self._check_like_first(src, path)
                 counts.append(src.nrows)
+        self.counts = counts  # each shard's rows (None: a text shard, not counted)
         self.nrows = None if any(c is None for c in counts) else int(sum(counts))
         self._offsets: list[tuple[int, str, Source]] = []  # (first row, path, source) read
 
@@ -130,3 +134,77 @@ def _short(names) -> str:
     names = list(names)
     shown = ", ".join(map(str, names[:6]))
     return f"[{shown}{', ...' if len(names) > 6 else ''}] ({len(names)})"
+
+
+# ------------------------------------------------------------------------------ pairing
+_EXT = re.compile(r"(\.[A-Za-z][A-Za-z0-9]{0,7})+$")
+
+
+def _stems(paths: list[str]) -> list[str]:
+    """Each path relative to the set's common folder, without its extensions."""
+    if len(paths) == 1:
+        rel = [paths[0].replace("\\", "/").rsplit("/", 1)[-1]]
+    else:
+        root = os.path.commonpath([p.replace("://", ":/") for p in paths])
+        rel = [os.path.relpath(p.replace("://", ":/"), root) for p in paths]
+    return [_EXT.sub("", r) for r in rel]
+
+
+def shard_keys(paths: list[str]) -> list:
+    """What pairs a shard with its match: the numbers in its name when every name has some
+    and they tell the shards apart, else its name (relative, without extensions)."""
+    stems = _stems(paths)
+    numbers = [tuple(int(d) for d in re.findall(r"\d+", s)) for s in stems]
+    if all(numbers) and len(set(numbers)) == len(numbers):
+        return numbers
+    return stems
+
+
+def pair_shards(first: list[str], other: list[str], names: tuple[str, str]) -> list[str]:
+    """``other`` in the order that pairs each of its shards with ``first``'s by name (see
+    :func:`shard_keys`); two sets whose names have nothing in common are paired in their
+    natural order when their counts agree.
+
+    Raises:
+        ShapeError: a shard of one set has no match in the other (names it).
+    """
+    from lossctl.errors import ShapeError
+
+    a, b = shard_keys(first), shard_keys(other)
+    if [type(k) for k in a[:1]] != [type(k) for k in b[:1]]:  # numbers in one set only
+        a, b = _stems(first), _stems(other)
+    if a == b:
+        return list(other)
+    where = {k: i for i, k in enumerate(b)}
+    if set(a) == set(b) and len(where) == len(b):
+        return [other[where[k]] for k in a]
+    if not set(a) & set(b) and len(a) == len(b):
+        return list(other)
+    lone = [first[i] for i, k in enumerate(a) if k not in where]
+    if lone:
+        what = f"{lone[0]} (in {names[0]}) has no matching shard in {names[1]}"
+    else:
+        known = set(a)
+        what = (f"{next(other[i] for i, k in enumerate(b) if k not in known)} (in {names[1]}) "
+                f"has no matching shard in {names[0]}")
+    raise ShapeError(f"the shard sets do not pair up: {what} ({len(first)} shards against "
+                     f"{len(other)})", hint="give both as matching shards (the same file names, "
+                     "or the same numbers in them)")
+
+
+def align_shards(first: Source, other: Source | None) -> None:
+    """Put ``other``'s shards in the order that pairs them with ``first``'s by name, and check
+    that paired shards whose rows are known hold the same number (else a shift of rows would
+    pair a label with another sample's prediction)."""
+    from lossctl.errors import ShapeError
+
+    if not (isinstance(first, ShardSource) and isinstance(other, ShardSource)) or first is other:
+        return
+    order = pair_shards(first.paths, other.paths, (first.name, other.name))
+    counts = dict(zip(other.paths, other.counts))
+    other.paths, other.counts = order, [counts[p] for p in order]
+    for a, b, n, m in zip(first.paths, other.paths, first.counts, other.counts):
+        if n is not None and m is not None and n != m:
+            raise ShapeError(f"shard {b} holds {m} rows, but its match {a} holds {n}",
+                             source=other.name, hint="paired shards must hold the same samples "
+                             "in the same order")
