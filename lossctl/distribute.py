@@ -416,9 +416,11 @@ def _reemit(seen: set, caught: list[Warning]) -> None:
             warnings.warn(w, stacklevel=3)
 
 
-def run(ev: Any, tasks: list[Task], on_block: Callable | None) -> Any:
+def run(ev: Any, tasks: list[Task], on_block: Callable | None,
+        on_shard: Callable[[int], None] | None = None) -> Any:
     """Run the tasks, merge their parts into ``ev``'s computations in shard order, pass their
-    per-sample blocks on in that order, and return the result (:meth:`Evaluation.run`)."""
+    per-sample blocks on in that order (and each shard's rows to ``on_shard``), and return the
+    result (:meth:`Evaluation.run`); ``ev.shard_progress`` counts the shards merged."""
     req = ev.request
     need_blocks = req.keep or req.report or on_block is not None
     builder = None
@@ -431,6 +433,7 @@ def run(ev: Any, tasks: list[Task], on_block: Callable | None) -> Any:
     seen: set = set()
     executor = _executor(req)
     abort = True
+    ev.shard_progress = (0, len(tasks))
     try:
         _bases(tasks, executor, need=any(c.replicates for c in ev.computations))
         for task in tasks:
@@ -451,6 +454,9 @@ def run(ev: Any, tasks: list[Task], on_block: Callable | None) -> Any:
                 if on_block is not None:
                     on_block(block)
             ev.total = base + out.rows
+            ev.shard_progress = (out.index + 1, len(tasks))
+            if on_shard is not None:
+                on_shard(out.rows)
         abort = False
     finally:
         executor.close(abort=abort)

@@ -158,6 +158,9 @@ class Evaluation:
         self.width: int | None = None
         self.shape: tuple[int, ...] | None = None
         self.groups: Any = None  # lossctl.grouping.Groups, with group_by
+        #: (shards done, shards) of a shard set, for progress (:meth:`shards`)
+        self.shard_progress: tuple[int, int] | None = None
+        self._shard_source: Any = None
         #: further inputs that are lossctl's own (group, identifiers), kept from the losses
         self._private: tuple[str, ...] = ()
 
@@ -209,6 +212,7 @@ class Evaluation:
 
         for src in (p, w):
             align_shards(t, src)  # two shard sets: paired by name, or an error naming one
+        self._shard_source = t if hasattr(t, "paths") else None
         tsel = inputs.select(t, req.true_cols, "true_cols")
         psel = inputs.select(p, req.pred_cols, "pred_cols")
         self.shape = getattr(p, "dims", None)  # N-D predictions: one sample's shape
@@ -303,8 +307,19 @@ class Evaluation:
         return extra
 
     # ----------------------------------------------------------------------------- run
-    def run(self, on_block: OnBlock | None = None) -> Result:
-        """Read every block, feed the computations, and return the result."""
+    def shards(self) -> tuple[int, int] | None:
+        """(shards done, shards) of a shard-set input while it runs (the shard being read
+        counts as done once its first block is), or None for one file."""
+        if self.shard_progress is not None:
+            return self.shard_progress
+        src = self._shard_source
+        return None if src is None else (len(src._offsets), len(src.paths))
+
+    def run(self, on_block: OnBlock | None = None,
+            on_shard: Callable[[int], None] | None = None) -> Result:
+        """Read every block, feed the computations, and return the result. ``on_shard``:
+        called with the rows of each shard done on another process (``jobs``, ``scheduler``),
+        where blocks do not come back unless ``on_block`` asks for them."""
         from lossctl.io import prefetch
 
         req = self.request
@@ -313,7 +328,7 @@ class Evaluation:
 
             tasks = distribute.plan(self)
             if tasks is not None:
-                return distribute.run(self, tasks, on_block)
+                return distribute.run(self, tasks, on_block, on_shard)
         builder = None
         kept: list[BlockResult] = []
         with contextlib.ExitStack() as stack:

@@ -22,22 +22,9 @@ from rich.text import Text
 
 from lossctl.out.table import format_cell, is_number  # the one rule for cells, shared
 
-__all__ = [
-    "TaskProgress",
-    "build_table",
-    "compare",
-    "details",
-    "format_cell",
-    "inspection",
-    "is_number",
-    "loss_list",
-    "make_console",
-    "markdown",
-    "progress",
-    "report",
-    "table",
-    "table_renderer",
-]
+__all__ = ["TaskProgress", "build_table", "compare", "details", "format_cell", "inspection",
+           "is_number", "loss_list", "make_console", "markdown", "progress", "report", "table",
+           "table_renderer"]
 
 
 def make_console(
@@ -217,6 +204,10 @@ class TaskProgress(Progress):
     def step(self, advance: float = 1) -> None:
         """Advance the task by ``advance`` units (rows, blocks, bytes: what ``total`` counts)."""
         self.advance(self.task_id, advance)
+
+    def change(self, **fields: Any) -> None:
+        """Change the task's ``description`` or ``total``."""
+        self.update(self.task_id, **fields)
 
 
 def _RateColumn() -> Any:

@@ -209,3 +209,30 @@ def test_an_error_on_the_cluster_is_a_lossctl_error(data, cluster, tmp_path):
     with pytest.raises(LossctlError) as info:
         lossctl.evaluate("scce", str(data / "ys"), str(tmp_path / "p"), scheduler=cluster)
     assert info.value.source == str(data / "ys") or info.value.source == str(tmp_path / "p")
+
+
+@pytest.mark.parametrize("jobs", [("--jobs", "2"), ()])
+def test_progress_counts_shards_and_rows_on_a_terminal(data, monkeypatch, jobs):
+    """The bar on a terminal's stderr names the shard count beside the rows, with --jobs (rows
+    counted as shards come back) and in one process (as shards are read); stdout is the value."""
+    import io
+
+    from typer.testing import CliRunner
+
+    from lossctl.cli import app, progress
+    from lossctl.cli.env import Environment
+
+    monkeypatch.setattr(progress, "DELAY", 0.0)
+    monkeypatch.setenv("FORCE_COLOR", "1")  # rich draws into the StringIO as on a terminal
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    err, out = io.StringIO(), io.StringIO()
+    env = Environment(stdout_isatty=False, stderr_isatty=True, stdin_isatty=True, stderr=err,
+                      stdout=out)
+    res = CliRunner().invoke(app, ["compute", "scce", str(data / "ys"), str(data / "ps"),
+                                   *jobs], obj=env)
+    assert res.exit_code == 0, res.output
+    assert float(out.getvalue()) == lossctl.evaluate("scce", str(data / "y.npy"),
+                                                 str(data / "p.npy")).value
+    drawn = err.getvalue()
+    assert "shard 16/16" in drawn, drawn[-500:]
+    assert f"{N}/{N}" in drawn or f"{N:,}/{N:,}" in drawn

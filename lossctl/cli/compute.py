@@ -192,11 +192,11 @@ def compute(
         def on_block(block: Any) -> None:
             if stream:
                 out.write_block(ev, block, stack)
-            bar.total = ev.total
-            bar.advance(block.per_sample.shape[0])
+            bar.follow(ev, block.per_sample.shape[0])
 
         spread = jobs != 1 or bool(scheduler)  # shards elsewhere: blocks only when written
-        result = ev.run(on_block if stream or not spread else None)
+        result = ev.run(on_block if stream or not spread else None,
+                        on_shard=None if stream else lambda rows: bar.follow(ev, rows))
         out.finish(ev, result)  # inside the stack: a streamed document is still open
     result.gate()
 

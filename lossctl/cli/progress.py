@@ -30,12 +30,27 @@ class Progress:
         self._t0 = time.monotonic()
         self.total = total
         self._no_color = no_color
-        self._description = description
+        self._description = self._base = description
         self._bar: Any = None
         self._done = 0
 
     def __enter__(self) -> Progress:
         return self
+
+    def follow(self, ev: Any, rows: int) -> None:
+        """``rows`` more of the evaluation ``ev`` done: its total, and its shards (``shard 3/16``
+        beside the rows) when the input is a shard set."""
+        self.total = ev.total
+        shards = ev.shards()
+        if shards is not None:
+            self.describe(f"{self._base} · shard {shards[0]}/{shards[1]}")
+        self.advance(rows)
+
+    def describe(self, description: str) -> None:
+        """Change the label before the bar."""
+        self._description = description
+        if self._bar is not None:
+            self._bar.change(description=description)
 
     def advance(self, rows: int) -> None:
         self._done += rows
@@ -50,6 +65,8 @@ class Progress:
             self._bar.__enter__()
             self._bar.step(self._done - rows)
         if self._bar is not None:
+            if self.total is not None:
+                self._bar.change(total=self.total)
             self._bar.step(rows)
 
     def __exit__(self, *exc: object) -> None:
