@@ -21,8 +21,10 @@ their decisions, so it fails (or computes) exactly as one process would.
 
 Per-sample values (``keep``, a report, ``on_block``) come back from the tasks and are passed on
 in shard order. Not split: ``group_by``, a loss over the whole batch, further inputs from
-files of their own; a single file, arrays, standard input and hive datasets run in this process
-(one large file is one task).
+files of their own; a single file, arrays, standard input, hive datasets and fsspec's memory
+file system run in this process (one large file is one task). Remote shard sets (``s3://``, ...)
+are split like local ones; worker processes get the parent's environment (its credentials)
+with each task.
 """
 from __future__ import annotations
 
@@ -53,6 +55,9 @@ class Task:
     presets: list[dict[str, Any]] | None = None
     blocks: bool = False
     count_only: bool = False
+    #: the parent's environment (credentials of remote file systems), for worker processes
+    #: started before it changed; None on a cluster, whose workers have their own
+    environ: dict[str, str] | None = None
 
 
 @record
@@ -83,7 +88,11 @@ def _shard_set(value: Any) -> list[str] | None:
     if not isinstance(value, (str, os.PathLike)):
         return None
     spec = os.fspath(value)
-    if spec == "-" or "://" in spec or not (is_glob(spec) or os.path.isdir(spec)):
+    if "://" in spec:
+        from lossctl.io.remote import shard_urls
+
+        return shard_urls(spec)
+    if spec == "-" or not (is_glob(spec) or os.path.isdir(spec)):
         return None
     return shard_paths(spec)
 
@@ -109,7 +118,8 @@ def plan(ev: Any) -> list[Task] | None:
     sets = {role: _shard_set(getattr(req, role)) for role in ("y_true", "y_pred",
                                                               "sample_weight")}
     if sets["y_true"] is None:
-        if req.scheduler and isinstance(req.y_true, (str, os.PathLike)) and req.y_true != "-":
+        if req.scheduler and isinstance(req.y_true, (str, os.PathLike)) and req.y_true != "-" \
+                and not os.fspath(req.y_true).startswith("memory://"):
             sets["y_true"] = [os.fspath(req.y_true)]  # one file: one task on the cluster
             for role in ("y_pred", "sample_weight"):
                 value = getattr(req, role)
@@ -239,6 +249,8 @@ def run_task(task: Task) -> Outcome:
     from lossctl.validation import Input
 
     out = Outcome(task.index)
+    if task.environ is not None:
+        os.environ.update(task.environ)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -285,7 +297,7 @@ class _Processes:
         self.window = 2 * jobs  # tasks in flight: the outcomes held are bounded
 
     def submit(self, task: Task) -> Any:
-        return self.pool.submit(run_task, task)
+        return self.pool.submit(run_task, replace(task, environ=dict(os.environ)))
 
     def result(self, future: Any) -> Outcome:
         from concurrent.futures.process import BrokenProcessPool

@@ -315,3 +315,26 @@ def _url(spec: str, root: str, found: str) -> str:
     if at >= 0 and found.startswith(root):
         return spec[: at + len(root.lstrip("/"))] + found[len(root):]
     return spec.split("://", 1)[0] + "://" + found.lstrip("/")
+
+
+def shard_urls(spec: str) -> list[str] | None:
+    """The URLs of a remote glob or directory, for shards run on other processes; None for one
+    file, a hive-partitioned dataset (read whole, its keys are columns) or fsspec's memory file
+    system (it lives in this process only)."""
+    from lossctl.io.hive import hive_files
+    from lossctl.io.shards import is_glob
+
+    fs, path = filesystem(spec)
+    if protocol_of(spec) == "memory":
+        return None
+    try:
+        if is_glob(path) and not _exists(fs, path):
+            root = _glob_root(path)
+        elif _info(fs, path, spec).get("type") == "directory":
+            root = path
+        else:
+            return None
+        urls = remote_shards(fs, path, spec)
+    except LossctlError as e:
+        raise e.with_source(spec)
+    return None if hive_files(urls, root, fs) is not None else urls

@@ -107,12 +107,24 @@ class ShardSource(Source):
                              f"{self.dims}", source=path, hint="every shard must hold the "
                              "same per-row shape")
 
+    def select(self, spec: str | None) -> list[int] | None:
+        """Column SPEC -> indices, as the first shard selects them (a JSON lines list field
+        or a Parquet vector column by its name, an array column with its shape); every shard
+        is selected alike when its rows are read."""
+        self._spec = spec
+        with self._open(self.paths[0], self.options) as src:
+            idx = src.select(spec)
+            self.dims = src.dims_of(idx)
+        return idx
+
     def _chunks(self, idx: list[int]) -> Iterator[np.ndarray]:
         row = 0
         self._offsets = []
         for path in self.paths:
             src = self._open(path, self.options)
             try:
+                if getattr(self, "_spec", None) is not None:
+                    src.select(self._spec)  # (settles an array column's shape)
                 self._check_like_first(src, path)
                 self._offsets.append((row, path, src))
                 for chunk in src.blocks(idx if self.columns else None):
