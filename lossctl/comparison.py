@@ -12,7 +12,13 @@ models are paired: replicate ``r`` gives sample ``i`` the same weight in both.
   ``T_r = sum_i s_ri (num_i(B) - num_i(A)) / D``, ``s_ri = +-1``; the two-sided p-value is
   ``(1 + #{|T_r| >= |T|}) / (R + 1)``. (For a root such as RMSE the test is on its square.)
 * per-class deltas (mean per-sample value of each true class) and the samples whose value
-  changed most, kept while they fit half the memory budget.
+  changed most, kept while they fit half the memory budget;
+* with ``group_by``, per-slice deltas: each group's value under each model (the pipeline's
+  :class:`lossctl.grouping.Groups`, so each equals ``evaluate(..., group_by=...)``'s for that
+  model bit for bit) and the bootstrap interval of the slice's delta. A group's rows are
+  numbered within the group and seeded by that number, so its replicates are paired across
+  the models just as the whole input's are: the interval is the difference of replicates the
+  pass already made.
 
 The first model is the baseline; each other one is a candidate compared with it.
 """
@@ -58,6 +64,9 @@ class Difference:
     per_class: list = field(default_factory=list)
     #: ``[{"index", "label", "baseline", "candidate", "delta"}]``, largest |delta| first
     changed: list = field(default_factory=list)
+    #: with ``group_by``: ``[{"group", "count", "baseline", "candidate", "delta", "low",
+    #: "high"}]``, every group, largest |delta| first (see :func:`_per_slice`); else None
+    per_slice: list | None = None
     #: the bootstrap replicates of the delta (an array; not in the JSON form)
     replicates: Any = None
 
@@ -76,6 +85,8 @@ class Comparison:
     differences: list
     #: why the per-sample tables are missing, when they are
     note: str | None = None
+    #: the column SPEC of the slices (``group_by``), when the differences have ``per_slice``
+    group_by: str | None = None
 
     def worse(self) -> list[Difference]:
         """The candidates significantly worse than the baseline at the level."""
@@ -88,8 +99,11 @@ class Comparison:
                                              "higher_is_better", "level", "replicates", "seed",
                                              "samples")}
         out["models"] = [asdict(m) for m in self.models]
-        out["differences"] = [{k: v for k, v in asdict(d).items() if k != "replicates"}
+        out["differences"] = [{k: v for k, v in asdict(d).items() if k != "replicates"
+                               and not (k == "per_slice" and v is None)}
                               for d in self.differences]
+        if self.group_by is not None:
+            out["group_by"] = self.group_by
         if self.note:
             out["note"] = self.note
         return out
@@ -169,6 +183,7 @@ def _names(preds: Sequence[Any], names: Sequence[str] | None) -> list[str]:
 def compare_models(loss: str, y_true: Any, preds: Sequence[Any], *,
                    names: Sequence[str] | None = None, level: float = 95.0,
                    replicates: int = 1000, seed: int = 0, top: int = 10,
+                   group_by: str | None = None, groups: Any = None,
                    stdin: IO[bytes] | None = None, **kwargs: Any) -> Comparison:
     """Compare models' predictions of the same labels (see the module docstring).
 
@@ -180,6 +195,9 @@ def compare_models(loss: str, y_true: Any, preds: Sequence[Any], *,
         level: the confidence level (percent) of the intervals and of the verdicts.
         replicates: bootstrap and permutation replicates; seed: their seed.
         top: per-class rows and changed samples kept per difference.
+        group_by, groups: slices, as :func:`lossctl.evaluate`'s: the column SPEC of each row's
+            group (of the ``groups`` source, or of Y_TRUE's file); every difference then has
+            ``per_slice``. The errors are evaluate's (an unknown column, too many groups).
         **kwargs: as :func:`lossctl.evaluate` (``convention``, ``true_cols``, ...).
     """
     from lossctl import budget
@@ -193,18 +211,25 @@ def compare_models(loss: str, y_true: Any, preds: Sequence[Any], *,
         raise UsageError(f"{opt('level')} is a confidence level in percent, above 0 and below "
                          f"100 (got {level!r})", option="level")
     model_names = _names(preds, names)
-    if sum(isinstance(p, str) and p == "-" for p in (y_true, *preds)) > 1:
+    given = (y_true, *preds, groups, kwargs.get("sample_weight"))
+    if sum(isinstance(p, str) and p == "-" for p in given) > 1:
         raise UsageError("only one input can be standard input", option="y_pred")
     limit = budget.usable(budget.parse_size(kwargs.get("memory_limit", budget.DEFAULT))) // 2
     runs = []
     for pred in preds:
         req = request(loss, y_true, pred, ci=level, replicates=replicates, seed=seed,
-                      resample=("poisson", "signs"), keep=False, details=True, **kwargs)
+                      resample=("poisson", "signs"), keep=False, details=True,
+                      group_by=group_by, groups=groups, **kwargs)
         ev = Evaluation(req, stdin=stdin)
         col = _Collector(limit // len(preds))
         res = ev.run(col)
         runs.append((ev, res, col))
-    return _compare(runs, model_names, preds, level, top)
+    comparison = _compare(runs, model_names, preds, level, top)
+    if group_by is not None:
+        comparison.group_by = str(group_by)
+        for d, (_, res, _) in zip(comparison.differences, runs[1:]):
+            d.per_slice = _per_slice(runs[0][1].groups or [], res.groups or [], level)
+    return comparison
 
 
 def _compare(runs: list, names: list[str], preds: Sequence[Any], level: float,
@@ -292,6 +317,26 @@ def _per_class(a: _Collector, b: _Collector, classes: Any, offset: int, top: int
                      "baseline": ma, "candidate": mb, "delta": mb - ma})
     rows.sort(key=lambda r: -abs(r["delta"]) if math.isfinite(r["delta"]) else -math.inf)
     return rows[:top]
+
+
+def _per_slice(base: list, cand: list, level: float) -> list:
+    """Each group's values under both models (``Result.groups``), its delta and the interval
+    of the delta (the paired replicates' difference), largest |delta| first, then in the
+    groups' natural order: the slices where the candidate gained or lost most are what a
+    reader looks for first, as in the per-class table. Every group is kept (there are at most
+    :data:`lossctl.grouping.MAX_GROUPS`)."""
+    rows = []
+    theirs = {key: rs[0] for key, rs in cand}  # one group column for every model: same keys
+    for key, (a, *_) in base:
+        b = theirs[key]
+        delta = (b.value - a.value) if None not in (a.value, b.value) else math.nan
+        low = high = None
+        if a.ci is not None and b.ci is not None:
+            low, high = interval(b.ci["values"] - a.ci["values"], level)
+        rows.append({"group": key, "count": a.samples, "baseline": a.value,
+                     "candidate": b.value, "delta": delta, "low": low, "high": high})
+    rows.sort(key=lambda r: -abs(r["delta"]) if math.isfinite(r["delta"]) else -math.inf)
+    return rows
 
 
 def _changed(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray], classes: Any,

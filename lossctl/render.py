@@ -15,6 +15,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from rich import box as _box  # loaded by rich.table anyway
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -409,7 +410,7 @@ def compare(rows: Sequence[Any], *, console: Console, precision: int = 6) -> Non
 
 def comparison(c: Any, *, console: Console, precision: int = 6) -> None:
     """Print a :class:`lossctl.comparison.Comparison`: the models, each candidate's difference
-    with the baseline, its per-class deltas and the samples that changed most."""
+    with the baseline, its per-class and per-slice deltas and the samples that changed most."""
     better, level = "higher" if c.higher_is_better else "lower", f"{c.level:g}%"
     console.print(build_table(
         ["model", "value", f"{level} CI low", "high", "standard error"],
@@ -423,20 +424,22 @@ def comparison(c: Any, *, console: Console, precision: int = 6) -> None:
              "verdict"],
             [[f"{d.candidate} - {d.baseline}", d.delta, d.low, d.high, d.p_value,
               Text(d.verdict, style=style)]], precision=precision))
-        if d.per_class:
-            console.print(build_table(
-                ["class", "samples", d.baseline, d.candidate, "delta"],
-                [[r["label"], r["count"], r["baseline"], r["candidate"], r["delta"]]
-                 for r in d.per_class],
-                title=f"per class: largest changes ({d.candidate} - {d.baseline})",
-                precision=precision))
-        if d.changed:
-            console.print(build_table(
-                ["row", "label", d.baseline, d.candidate, "delta"],
-                [[r["index"], r["label"] or "", r["baseline"], r["candidate"], r["delta"]]
-                 for r in d.changed],
-                title=f"samples that changed most ({d.candidate} - {d.baseline})",
-                precision=precision))
+        pair, cells, slices = f"({d.candidate} - {d.baseline})", ("baseline", "candidate",
+                                                                  "delta"), d.per_slice or []
+        for head, rows, title in (
+                (["class", "samples"], [[r["label"], r["count"], *(r[k] for k in cells)]
+                                        for r in d.per_class],
+                 f"per class: largest changes {pair}"),
+                (["group", "samples"], [[r["group"], r["count"], *(r[k] for k in cells),
+                                         r["low"], r["high"]] for r in slices],
+                 f"by {c.group_by}: {len(slices)} slices, largest changes first {pair}"),
+                (["row", "label"], [[r["index"], r["label"] or "", *(r[k] for k in cells)]
+                                    for r in d.changed],
+                 f"samples that changed most {pair}")):
+            ci = (f"{level} CI low", "high") if rows and len(rows[0]) > 5 else ()
+            if rows:
+                console.print(build_table([*head, d.baseline, d.candidate, "delta", *ci], rows,
+                                          title=title, precision=precision))
     console.print(Text(f"{c.replicates} paired bootstrap and permutation replicates, seed "
                        f"{c.seed}; significant when p < {1 - c.level / 100:.4g}"
                        + (f"; {c.note}" if c.note else ""), style="dim"))
@@ -506,7 +509,6 @@ def loss_list(rows: Sequence[Sequence[str]], *, console: Console, title: str) ->
     """``lossctl list`` on a terminal. Names never wrap; on a narrow terminal (< 140 columns)
     the alias and option columns are left out, with a caption saying where they are."""
     wide = console.width >= 140
-    from rich import box as _box
 
     t = Table(title=Text(title), header_style="bold", box=_box.SIMPLE_HEAD if not wide else _box.HEAVY_HEAD,
               caption=None if wide else Text("other names and options: `lossctl explain NAME`, "
@@ -527,8 +529,6 @@ def framework_list(rows: Sequence[Sequence[str]], *, console: Console, framework
                    title: str) -> None:
     """One framework's table of ``lossctl list --framework``: its names, the lossctl loss,
     the inputs, what the name implies."""
-    from rich import box as _box
-
     wide = console.width >= 140
     t = Table(title=Text(title), header_style="bold", box=_box.SIMPLE_HEAD, title_justify="left")
     t.add_column(Text(f"{framework} name"), style="bold", overflow="fold",

@@ -1,8 +1,9 @@
 """``lossctl compare``: is model B better than model A, and how sure is that.
 
 Parse, call :func:`lossctl.comparison.compare_models`, write: a report on a terminal, one CSV
-row per model in a pipe, the whole comparison as JSON, and the paired-difference figure with
-``--plot``. ``--fail-if-worse`` is the gate (exit 3).
+row per model in a pipe (with ``--group-by``: one per candidate and slice, as ``compute
+--group-by`` writes one per group), the whole comparison as JSON, and the paired-difference
+figure with ``--plot``. ``--fail-if-worse`` is the gate (exit 3).
 """
 
 from typing import Annotated, Any
@@ -41,6 +42,7 @@ FORMATS = ("table", "csv", "json")
     "lossctl compare y.csv a.csv b.csv -l mse --fail-if-worse || echo 'b is worse'",
     "lossctl compare y.csv a.csv b.csv -l scce -f json | jq .differences",
     "lossctl compare y.csv a.csv b.csv -l scce --plot difference.png",
+    "lossctl compare y.csv a.csv b.csv -l scce --true-cols label --group-by city",
 ))
 @lossctl_command
 def compare(
@@ -61,6 +63,8 @@ def compare(
     ignore_class: Annotated[int | None, _opt("--ignore-class", "Ignore rows (or pixels) whose label is K.", "K")] = None,
     sample_weight: Annotated[str | None, _opt("--sample-weight", "One weight per row, from any readable source.", "SOURCE")] = None,
     classes: Annotated[str | None, typer.Option("--classes", metavar="A,B,C", callback=classes_list, show_default=False, help="Class names in the order of the prediction columns.")] = None,
+    group_by: Annotated[str | None, _opt("--group-by", "Per-slice deltas: the column holding each row's group (of --groups, or of Y_TRUE's file; there the labels are the other columns unless --true-cols says). In a pipe: one CSV row per candidate and group.", "SPEC")] = None,
+    groups: Annotated[str | None, _opt("--groups", "The source of the --group-by column, aligned row by row with the inputs (default: Y_TRUE's file).", "SOURCE")] = None,
     plot: Annotated[str | None, _opt("--plot", "Draw the bootstrap distribution of the first candidate's difference to PATH.png or .svg (needs matplotlib: pip install 'lossctl[plot]').", "PATH")] = None,
     fmt: Annotated[str | None, typer.Option("--format", "-f", metavar="table|csv|json", show_default=False, help="table (default on a terminal), csv (default in a pipe: one row per model) or json (everything).")] = None,
     output: OutputOpt = None,
@@ -78,7 +82,9 @@ def compare(
     that changed most.
 
     The first predictions are the baseline; every other model is compared with it. Intervals
-    are seeded Poisson bootstraps, paired across the models (one streaming pass each)."""
+    are seeded Poisson bootstraps, paired across the models (one streaming pass each).
+    --group-by adds each slice's values, delta and the delta's interval, largest change
+    first."""
     from lossctl.comparison import compare_models
     from lossctl.losses import registry
 
@@ -90,9 +96,9 @@ def compare(
     out_fmt = (fmt.lower() if fmt else None) or (
         "json" if output and output.endswith(".json") else
         "csv" if output or not env.stdout_isatty else "table")
-    if "-" in (y_true, *preds, sample_weight) and env.stdin_isatty:
+    if "-" in (y_true, *preds, sample_weight, groups) and env.stdin_isatty:
         raise env.stdin_tty_error("compare")
-    inputs = [s for s in (y_true, *preds, sample_weight) if isinstance(s, str)]
+    inputs = [s for s in (y_true, *preds, sample_weight, groups) if isinstance(s, str)]
     if output is not None:
         from lossctl.out import check_output
 
@@ -103,7 +109,7 @@ def compare(
         check_plot(plot, inputs, stdin=env.stdin)
     result = compare_models(
         loss, y_true, preds, names=names, level=ci, replicates=replicates, seed=seed, top=top,
-        stdin=env.stdin, true_cols=true_cols, pred_cols=pred_cols,
+        group_by=group_by, groups=groups, stdin=env.stdin, true_cols=true_cols, pred_cols=pred_cols,
         convention=convention.value if convention else None, offset=offset,
         ignore_class=ignore_class, sample_weight=sample_weight, classes=classes, header=header,
         delimiter=delimiter, memory_limit=memory_limit, **loss_options)
@@ -143,6 +149,9 @@ def _write(env: Any, result: Any, fmt: str, output: str | None, *, precision: in
 
     from lossctl.out import open_sink
 
+    if result.group_by is not None:
+        _slices_csv(env, result, output)
+        return
     by_name = {d.candidate: d for d in result.differences}
     cols = ["model", "value", "low", "high", "delta", "delta_low", "delta_high", "p_value",
             "verdict"]
@@ -158,6 +167,29 @@ def _write(env: Any, result: Any, fmt: str, output: str | None, *, precision: in
                    num([d and d.delta for d in ds]), num([d and d.low for d in ds]),
                    num([d and d.high for d in ds]), num([d and d.p_value for d in ds]),
                    np.asarray([d.verdict if d else "baseline" for d in ds], dtype=str))
+
+
+def _slices_csv(env: Any, result: Any, output: str | None) -> None:
+    """``--group-by`` in a pipe or a file: one CSV row per candidate and slice, in the order
+    of ``Difference.per_slice`` (largest change first)."""
+    import numpy as np
+
+    from lossctl.out import open_sink
+
+    cols = ["baseline", "candidate", "group", "count", "baseline_value", "candidate_value",
+            "delta", "delta_low", "delta_high"]
+    rows = [(d.baseline, d.candidate, r) for d in result.differences for r in d.per_slice]
+
+    def num(key: str) -> Any:
+        return np.asarray([np.nan if r[key] is None else r[key] for *_, r in rows],
+                          dtype=np.float64)
+
+    with open_sink("csv", cols, output=output, stdout=env.stdout, header=True) as sink:
+        sink.write(np.asarray([b for b, _, _ in rows], dtype=str),
+                   np.asarray([c for _, c, _ in rows], dtype=str),
+                   np.asarray([r["group"] for *_, r in rows], dtype=str),
+                   np.asarray([r["count"] for *_, r in rows], dtype=np.int64),
+                   num("baseline"), num("candidate"), num("delta"), num("low"), num("high"))
 
 
 with_parameters(compare.__wrapped__, loss_option_parameters(), after="classes")
