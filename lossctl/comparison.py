@@ -215,12 +215,16 @@ def compare_models(loss: str, y_true: Any, preds: Sequence[Any], *,
     if sum(isinstance(p, str) and p == "-" for p in given) > 1:
         raise UsageError("only one input can be standard input", option="y_pred")
     limit = budget.usable(budget.parse_size(kwargs.get("memory_limit", budget.DEFAULT))) // 2
+    shared = (y_true, groups, kwargs.get("sample_weight"))
+    spool = _replayable(stdin) if any(isinstance(v, str) and v == "-" for v in shared) else None
     runs = []
     for pred in preds:
         req = request(loss, y_true, pred, ci=level, replicates=replicates, seed=seed,
                       resample=("poisson", "signs"), keep=False, details=True,
                       group_by=group_by, groups=groups, **kwargs)
-        ev = Evaluation(req, stdin=stdin)
+        if spool is not None:
+            spool.seek(0)  # every model reads the same labels (or groups, weights)
+        ev = Evaluation(req, stdin=stdin if spool is None else spool)
         col = _Collector(limit // len(preds))
         res = ev.run(col)
         runs.append((ev, res, col))
@@ -230,6 +234,20 @@ def compare_models(loss: str, y_true: Any, preds: Sequence[Any], *,
         for d, (_, res, _) in zip(comparison.differences, runs[1:]):
             d.per_slice = _per_slice(runs[0][1].groups or [], res.groups or [], level)
     return comparison
+
+
+def _replayable(stdin: IO[bytes] | None) -> Any:
+    """Standard input copied once (in memory up to 64 MB, then a temporary file), so that each
+    model's pass reads it from its start."""
+    import shutil
+    import sys
+    import tempfile
+
+    stream = stdin if stdin is not None else getattr(sys.stdin, "buffer", sys.stdin)
+    spool = tempfile.SpooledTemporaryFile(max_size=64 << 20, prefix="lossctl-stdin-")
+    if stream is not None:
+        shutil.copyfileobj(stream, spool, 1 << 20)
+    return spool
 
 
 def _compare(runs: list, names: list[str], preds: Sequence[Any], level: float,

@@ -199,3 +199,17 @@ def test_the_plot_of_the_difference(files, tmp_path):
     r = _cli(files, "--plot", str(out))
     assert r.exit_code == 0, r.stderr
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_labels_from_standard_input_reach_every_model(files):
+    """Y_TRUE as ``-`` is read once and replayed for each model's pass (it was read by the
+    first model only, and the second had no rows)."""
+    args = ["compare", "-l", "scce", str(files / "base.csv"), str(files / "better.csv"),
+            "-f", "json", "--replicates", "100"]
+    from_file = runner.invoke(app, args[:3] + [str(files / "y.csv")] + args[3:])
+    piped = runner.invoke(app, args[:3] + ["-"] + args[3:],
+                          input=(files / "y.csv").read_bytes())
+    assert piped.exit_code == 0, piped.stderr
+    assert json.loads(piped.stdout)["differences"] == json.loads(from_file.stdout)["differences"]
+    values = [m["value"] for m in json.loads(piped.stdout)["models"]]
+    assert values == [m["value"] for m in json.loads(from_file.stdout)["models"]]
