@@ -58,6 +58,8 @@ class Task:
     #: the parent's environment (credentials of remote file systems), for worker processes
     #: started before it changed; None on a cluster, whose workers have their own
     environ: dict[str, str] | None = None
+    #: the file this shard's per-sample rows are written to (``shard_output``)
+    write_to: str | None = None
 
 
 @record
@@ -113,10 +115,16 @@ def plan(ev: Any) -> list[Task] | None:
     """The tasks of an evaluation, or None when it runs in this process as it is."""
     req = ev.request
     _check_jobs(req)
-    if req.jobs == 1 and not req.scheduler:
+    if req.jobs == 1 and not req.scheduler and req.shard_output is None:
         return None
     sets = {role: _shard_set(getattr(req, role)) for role in ("y_true", "y_pred",
                                                               "sample_weight")}
+    if sets["y_true"] is None and req.shard_output is not None:
+        raise UsageError(f"{opt('shard_output')} {req.shard_output} writes a file per shard "
+                         f"of {opt('y_true')}, and {opt('y_true')} is not a set of shards (a "
+                         "glob or a directory; a hive dataset is read whole)",
+                         hint=f"give {opt('shard_output')} a file name instead",
+                         option="shard_output")
     if sets["y_true"] is None:
         if req.scheduler and isinstance(req.y_true, (str, os.PathLike)) and req.y_true != "-" \
                 and not os.fspath(req.y_true).startswith("memory://"):
@@ -138,10 +146,17 @@ def plan(ev: Any) -> list[Task] | None:
     budget = ev.budget if req.scheduler else max(ev.budget // req.jobs, 1 << 20)
     sub = replace(req, keep=False, report=False, jobs=1, scheduler=None, memory_limit=budget,
                   threads=req.threads or 1)
+    writes: list[str | None] = [None] * n
+    if req.shard_output is not None:
+        from lossctl.out.shards import targets
+
+        writes = list(targets(req.shard_output, sets["y_true"], req.shard_format,
+                              [p for s in sets.values() if s is not None for p in s]))
     tasks = []
     for i in range(n):
         paths = {role: s[i] for role, s in sets.items() if s is not None}
-        tasks.append(Task(i, replace(sub, **paths), names, paths))
+        tasks.append(Task(i, replace(sub, **paths, shard_output=None), names, paths,
+                          write_to=writes[i]))
     return tasks
 
 
@@ -259,7 +274,10 @@ def run_task(task: Task) -> Outcome:
                 return out
             ev = shard_evaluation(task)
             kept: list = []
-            ev.run(kept.append if task.blocks else None)
+            if task.write_to is not None:
+                _write_shard(ev, task, kept)
+            else:
+                ev.run(kept.append if task.blocks else None)
             out.rows = getattr(ev, "seen", 0)
             out.parts = ev.computations
             out.blocks = kept
@@ -273,6 +291,22 @@ def run_task(task: Task) -> Outcome:
     for part in out.parts or ():
         part.role_blocks = {}
     return out
+
+
+def _write_shard(ev: Any, task: Task, kept: list) -> None:
+    """Run ``ev``, its per-sample rows written to ``task.write_to`` (and kept, if asked)."""
+    from lossctl.out.shards import ShardWriter
+
+    req = ev.request
+    with ShardWriter(task.write_to, req.shard_format, req.shard_precision) as writer:
+        writer.ev = ev
+
+        def on_block(block: Any) -> None:
+            writer(block)
+            if task.blocks:
+                kept.append(block)
+
+        ev.run(on_block)
 
 
 def _quiet_worker() -> None:
@@ -349,8 +383,25 @@ class _Cluster:
         self.client.close()
 
 
+class _InProcess:
+    """The tasks run here, one after another (``jobs=1`` with ``shard_output``)."""
+
+    window = 1
+
+    def submit(self, task: Task) -> Any:
+        return run_task(task)
+
+    def result(self, future: Any) -> Outcome:
+        return future
+
+    def close(self, *, abort: bool = False) -> None:
+        pass
+
+
 def _executor(req: Any) -> Any:
-    return _Cluster(req.scheduler) if req.scheduler else _Processes(req.jobs)
+    if req.scheduler:
+        return _Cluster(req.scheduler)
+    return _Processes(req.jobs) if req.jobs > 1 else _InProcess()
 
 
 def _bases(tasks: list[Task], executor: Any, need: bool) -> None:
@@ -447,7 +498,8 @@ def run(ev: Any, tasks: list[Task], on_block: Callable | None,
     abort = True
     ev.shard_progress = (0, len(tasks))
     try:
-        _bases(tasks, executor, need=any(c.replicates for c in ev.computations))
+        _bases(tasks, executor, need=any(c.replicates for c in ev.computations)
+               or req.shard_output is not None)  # (files carry each row's global index)
         for task in tasks:
             task.blocks = need_blocks
         for base, out in _outcomes(tasks, executor, ev):
@@ -472,6 +524,9 @@ def run(ev: Any, tasks: list[Task], on_block: Callable | None,
         abort = False
     finally:
         executor.close(abort=abort)
+    if req.shard_output is not None:
+        note(f"per-sample rows of {len(tasks)} shards written to {req.shard_output} "
+             f"({req.shard_format}, one file per shard of {opt('y_true')})")
     return ev._result(kept, builder)
 
 

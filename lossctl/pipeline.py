@@ -69,6 +69,12 @@ class Request:
     #: address of a Dask scheduler running them
     jobs: int = 1
     scheduler: str | None = None
+    #: a folder: each shard's per-sample rows written to a file of its own there, by the
+    #: process that computed it (lossctl.out.shards), in ``shard_format`` (csv, tsv, jsonl,
+    #: npy, parquet; floats with ``shard_precision`` digits in text)
+    shard_output: str | None = None
+    shard_format: str | None = None
+    shard_precision: int = 6
     keep: bool = True
     details: bool = True
     report: bool = False
@@ -323,7 +329,7 @@ class Evaluation:
         from lossctl.io import prefetch
 
         req = self.request
-        if req.jobs != 1 or req.scheduler:
+        if req.jobs != 1 or req.scheduler or req.shard_output is not None:
             from lossctl import distribute
 
             tasks = distribute.plan(self)

@@ -51,6 +51,24 @@ def _number_list(text: str) -> list[float] | None:
         return None
 
 
+def _output_form(fmt: Any, output: str | None, env: Any, sort: Any) -> tuple:
+    """(format name, output file, shown format, value only, shard folder) of ``-f``/``-o``:
+    ``-o DIR/`` writes each shard's per-sample rows there, and standard output gets the
+    value."""
+    from lossctl.out import resolve_format
+    from lossctl.out.shards import is_folder_output
+
+    name = fmt.value if fmt is not None else None
+    folder = None
+    if is_folder_output(output):
+        folder, output = output, None
+    shown = resolve_format(None if folder else name, output, stdout_isatty=env.stdout_isatty,
+                           plain="csv")
+    value_only = (name is None or folder is not None) and output is None and \
+        not env.stdout_isatty and sort is None
+    return name, output, shown, value_only, folder
+
+
 def _class_weight(text: str | None) -> Any:
     """``--class-weight 1,3,0.5`` is a list; anything else names a source holding them."""
     if text is None:
@@ -144,7 +162,7 @@ def compute(
     """
     from lossctl.cli import writing
     from lossctl.losses import registry
-    from lossctl.out import check_output, resolve_format
+    from lossctl.out import check_output
     from lossctl.pipeline import Evaluation, request
 
     env = current_env(ctx)
@@ -153,9 +171,7 @@ def compute(
     role_sources = [v for k, v in loss_options.items() if k in registry.roles() and v is not None]
     if "-" in (y_true, y_pred, sample_weight, groups, *role_sources) and env.stdin_isatty:
         raise env.stdin_tty_error("compute")
-    fmt_name = fmt.value if fmt is not None else None
-    out_fmt = resolve_format(fmt_name, output, stdout_isatty=env.stdout_isatty, plain="csv")
-    value_only = fmt_name is None and output is None and not env.stdout_isatty and sort is None
+    fmt_name, output, out_fmt, value_only, folder = _output_form(fmt, output, env, sort)
     cw = _class_weight(class_weight)
     check_output(output, [s for s in (y_true, y_pred, sample_weight, cw, groups, *role_sources)
                           if isinstance(s, str)],
@@ -173,8 +189,10 @@ def compute(
         class_axis=class_axis, elementwise=elementwise,
         compare=[c for c in compare.split(",")] if compare else None,
         header=header, delimiter=delimiter, memory_limit=memory_limit, threads=threads,
-        jobs=jobs, scheduler=scheduler or None,
-        keep=False, details=(out_fmt != "json" or sort is not None) and not value_only,
+        jobs=jobs, scheduler=scheduler or None, shard_output=folder,
+        shard_format=fmt_name if folder else None, shard_precision=precision,
+        keep=False, details=(out_fmt != "json" or sort is not None) and not value_only
+        or folder is not None,
         report=(out_fmt == "table" and not compare) or plot is not None,
         top=10 if top is None else top, fail_above=fail_above, fail_below=fail_below,
         ci=ci, replicates=replicates, seed=seed, group_by=group_by, groups=groups, id_cols=id_cols,

@@ -23,6 +23,8 @@ FLAGS: dict[str, str] = {
     "output": "-o",
     "num_classes": "-n/--num-classes",
     "format": "--format",
+    "shard_output": "-o",  # -o DIR/: a file per shard
+    "shard_format": "--format",
 }
 
 #: Per-command differences.
