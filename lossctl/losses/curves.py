@@ -1,8 +1,12 @@
 """Ranking metrics: ROC AUC and average precision, as scikit-learn computes them.
 
 A ranking needs every score at once: the aggregates hold the scores within the memory limit
-(:class:`~lossctl.losses.reduction.Held`) and fail clearly beyond it, naming the option that
-raises the limit; there is no streaming approximation yet. How a block names its classes (one
+(:class:`~lossctl.losses.reduction.Held`) and the value is then exact. Once they would not
+fit, they are binned, once, into a mergeable score histogram per class
+(:mod:`lossctl.losses.histogram`: buckets of relative width 2**-12, exact weight sums): the
+value is then a documented streaming approximation, scores within a bucket tied, with a bound
+on its error in the details and one warning naming the option that gives the exact value. Either
+way the value is the same bits for any block size or split. How a block names its classes (one
 score column, two, or one per class) is :func:`ranking_inputs`; the label checks are shared
 with :mod:`lossctl.losses.metrics`.
 """
@@ -68,9 +72,12 @@ def roc_auc(y_true, y_pred, *, convention: str = "sklearn") -> np.ndarray:
         columns (the second is ranked). Only one class present gives NaN, as scikit-learn
         (which warns); with several classes, a class absent from y_true makes the macro mean
         NaN, as scikit-learn with ``labels=range(C)``. scikit-learn refuses several-class
-        scores whose rows do not sum to 1; lossctl ranks any scores. Exact: every score is held
-        within the memory limit (about 40 bytes per value); beyond it there is a clear error
-        and no approximation yet.
+        scores whose rows do not sum to 1; lossctl ranks any scores. Exact while every score
+        fits the memory limit (about 40 bytes per value). Beyond it, a streaming approximation:
+        each class's scores are binned into buckets of relative width 2**-12
+        (:mod:`lossctl.losses.histogram`), a pair within one bucket counts half, and
+        ``|AUC - AUC_exact| <= sum_b P_b N_b / (2 P N)`` (the mean over the classes), reported
+        as ``auc_error_bound`` in the details with a warning.
     """
     check_convention(convention)
     return _ranked_score(y_true, y_pred, "roc_auc")
@@ -94,7 +101,10 @@ def average_precision(y_true, y_pred, *, convention: str = "sklearn") -> np.ndar
         warns). Several classes: scikit-learn binarises y_true by the classes present, so it
         needs every class in y_true; here the classes are the columns and a class absent from
         y_true counts 0, as scikit-learn on ``label_binarize(y_true, classes=range(C))``.
-        Every score is held within the memory limit, as for roc_auc.
+        Exact within the memory limit, as for roc_auc; beyond it the scores are binned as for
+        roc_auc, a bucket is one threshold (as tied scores are), and the bound on the error
+        (each positive's precision lies between the lowest and highest reached within its
+        bucket) is ``ap_error_bound`` in the details.
     """
     check_convention(convention)
     return _ranked_score(y_true, y_pred, "average_precision")
