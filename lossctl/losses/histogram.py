@@ -17,7 +17,8 @@ split into a high and a low half of its mantissa (:mod:`lossctl.losses.exact`), 
 below 2**26 in its units, and the halves are summed as int64 per entry. Those sums are exact
 (up to 2**37 rows an entry), so the state is the same integers however the rows were split into
 blocks, threads, processes or shards and in whatever order the parts were merged, and every
-value computed from it is the same bits. Unweighted rows are weight 1 (exact counts).
+value computed from it is the same bits. Unweighted rows are weight 1 (exact counts), one entry
+a bucket and class; weights of several exponents (powers of 2) take an entry each in a bucket.
 
 From the histogram, scores within a bucket are tied: ROC AUC gives a pair within one bucket half
 credit, so ``|AUC - AUC_exact| <= sum_b P_b N_b / (2 P N)`` (the pairs that share a bucket,
@@ -83,6 +84,8 @@ class ScoreHistogram:
     BYTES = 48
 
     def __init__(self, what: str, limit: int, classes: int) -> None:
+        if classes >= 1 << (63 - _CLASS):
+            raise ValueError(f"{classes} classes do not fit a histogram key")
         self.what = what
         self.limit = limit
         self.classes = classes
