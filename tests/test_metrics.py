@@ -22,10 +22,10 @@ import pytest
 
 import lossctl
 from lossctl.engine import Computation
-from lossctl.errors import DataError, ThresholdExceeded, UsageError
+from lossctl.errors import DataError, LossctlWarning, ThresholdExceeded, UsageError
 from lossctl.losses import registry
 from lossctl.losses.calibration import BrierDecomposition, ExpectedCalibration, MaximumCalibration
-from lossctl.losses.curves import AveragePrecision, RocAuc
+from lossctl.losses.curves import AveragePrecision, RocAuc, binary_auc
 from lossctl.losses.metrics import (BalancedAccuracy, ConfusionMatrix, GroupSums, MacroF1,
                                     MicroF1, TopK, group_units)
 from lossctl.losses.exact import ExactSum
@@ -272,14 +272,21 @@ def test_group_units_are_exact_sums_for_few_and_many_groups():
     assert sums.get(("a", 1)) == 2 * (group_units(np.array([0.1, 0.3]), np.zeros(2), 1)[0])
 
 
-def test_held_rankings_fail_clearly_beyond_the_memory_limit():
-    for loss, y, p in (("roc_auc", YB, PB), ("average_precision", Y5, P5)):
-        comp = Computation(loss)
-        comp.memory_limit = 100_000  # bytes: 2500 values of 40 bytes
-        with pytest.raises(UsageError) as e:
-            comp.feed(y, p)
-        assert e.value.option == "memory_limit"
-        assert "ranks every score" in str(e.value) and "no streaming approximation" in str(e.value)
+def test_held_rankings_are_binned_beyond_the_memory_limit():
+    """Beyond the limit the scores are binned (tests/test_ranking_stream.py): two-decimal
+    scores have a bucket each, so the value is exact; the histogram has a limit too."""
+    comp = Computation("roc_auc")
+    comp.memory_limit = 100_000  # bytes: 2500 values of 40 bytes
+    comp.feed(YB, PB)
+    with pytest.warns(LossctlWarning, match="approximate"):
+        r = comp.finish()
+    assert r.details["approximate"] and r.value == lossctl.evaluate("roc_auc", YB, PB).value
+    comp = Computation("average_precision")
+    comp.memory_limit = 100_000  # 15000 continuous scores: as many buckets, beyond it
+    with pytest.raises(UsageError) as e:
+        comp.feed(Y5, P5)
+    assert e.value.option == "memory_limit"
+    assert "ranks every score" in str(e.value) and "occupied score buckets" in str(e.value)
     comp = Computation("expected_calibration_error", binning="equal-mass")
     comp.memory_limit = 100_000
     with pytest.raises(UsageError, match="every value at once") as e:
@@ -292,10 +299,11 @@ def test_held_rankings_fail_clearly_beyond_the_memory_limit():
 
 
 def test_memory_limit_through_evaluate():
-    with pytest.raises(UsageError, match="memory limit"):
-        # 64M leaves 24M for data: 800k held scores (40 bytes each) do not fit
-        lossctl.evaluate("roc_auc", np.resize(YB, 800_000), np.resize(PB, 800_000),
-                         memory_limit="64M")
+    with pytest.warns(LossctlWarning, match="memory limit"):
+        # 64M leaves 16M for data: 800k rows of held scores (3 values of 40 bytes) do not fit
+        y, p = np.resize(YB, 800_000), np.resize(PB, 800_000)
+        r = lossctl.evaluate("roc_auc", y, p, memory_limit="64M")
+    assert r.details["approximate"] and r.value == binary_auc(p, y == 1, np.ones(y.size))
 
 
 # --- the one-column rules, ties, thresholds --------------------------------------------------

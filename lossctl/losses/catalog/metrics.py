@@ -24,8 +24,14 @@ _CLASSES = ("y_pred is one column per class (probabilities, scores or logits: th
             "(p > 0.5 is class 1); the classes are the prediction columns (scikit-learn's "
             "labels=range(C)), or the labels that occur")
 _COUNTS = "running pair counts: any number of rows, no values held"
-_HELD = ("exact: every score is held within the memory limit (about 40 bytes a value), beyond "
-         f"it a clear error naming {opt('memory_limit')}; there is no streaming approximation yet")
+
+
+def _held(bound: str) -> str:
+    """How a ranking holds its scores, and the streaming approximation beyond the limit."""
+    return ("Exact while every score fits the memory limit (about 40 bytes a value); beyond it "
+            "a streaming approximation: each class's scores binned into buckets of relative "
+            "width 2**-12 (a bucket's scores tied), the bound on the error in the details "
+            f"({bound}) and a warning; raise {opt('memory_limit')} for the exact value")
 
 
 def _spec(**kw) -> LossSpec:
@@ -141,7 +147,8 @@ SPECS: tuple[LossSpec, ...] = (
         divergences="scikit-learn's roc_auc_score (multi_class='ovr', average='macro'). One "
         "score column with 0/1 labels, or two (the second is ranked), is binary; only one class "
         "present gives NaN. scikit-learn refuses several-class scores that do not sum to 1; "
-        f"here any scores are ranked. Per sample: the score ranked. {_HELD}.",
+        "here any scores are ranked. Per sample: the score ranked. "
+        + _held("auc_error_bound: sum_b P_b N_b / (2 P N)") + ".",
     ),
     _spec(
         name="average_precision",
@@ -158,7 +165,8 @@ SPECS: tuple[LossSpec, ...] = (
         nonnegative=False,
         divergences="scikit-learn's average_precision_score (no interpolation); no positive "
         "row gives 0. Several classes: a class absent from y_true counts 0 (scikit-learn "
-        f"needs every class present). Per sample: the score ranked. {_HELD}.",
+        "needs every class present). Per sample: the score ranked. "
+        + _held("ap_error_bound") + ".",
     ),
     _spec(
         name="expected_calibration_error",
