@@ -7,6 +7,7 @@ Run it with the Python that has lossctl installed (it needs numpy to generate th
     python benchmarks/run.py --big               # + 10M x 10 NPY
     python benchmarks/run.py --huge              # + the 8 GB streaming case (needs ~11 GB free disk)
     python benchmarks/run.py --threads           # + 1 vs 2 threads
+    python benchmarks/run.py --jobs              # + 16 shards on 1 vs 2 worker processes
     python benchmarks/run.py --markdown results.md --readme   # write the table / update README.md
 
 Every measured command is a separate process, started under ``/usr/bin/time -f %M`` (or, when
@@ -249,6 +250,37 @@ def generate_csv(data: str, name: str, lab_npy: str, prob_npy: str, *, log: Call
     return lab, prob
 
 
+def generate_shards(data: str, name: str, files: list[str], shards: int, *,
+                    log: Callable[[str], None]) -> list[str]:
+    """Each of ``files`` (NPY, or CSV with a header line) cut into ``shards`` row ranges, as
+    folders ``{name}_{i}/part-{k}.{ext}`` of the same rows (the values are the files' own)."""
+    out = [os.path.join(data, f"{name}_{i}") for i in range(len(files))]
+    stamp = os.path.join(data, f"{name}.shards.stamp")
+    if _fresh(out, stamp):
+        return out
+    log(f"generating {name} ({shards} shards)")
+    _remove(stamp)
+    for src, folder in zip(files, out):
+        shutil.rmtree(folder, ignore_errors=True)
+        os.makedirs(folder)
+        if src.endswith(".npy"):
+            a = np.load(src, mmap_mode="r")
+            for k, part in enumerate(np.array_split(np.arange(len(a)), shards)):
+                np.save(os.path.join(folder, f"part-{k}.npy"), np.asarray(a[part[0]:part[-1] + 1]))
+            del a
+        else:
+            with open(src) as f:
+                head, lines = f.readline(), f.readlines()
+            for k, part in enumerate(np.array_split(np.arange(len(lines)), shards)):
+                with open(os.path.join(folder, f"part-{k}.csv"), "w", newline="\n") as g:
+                    g.write(head)
+                    g.writelines(lines[part[0]:part[-1] + 1])
+            del lines
+    with open(stamp, "w") as f:
+        f.write(_stamp_text())
+    return out
+
+
 def _remove(path: str) -> None:
     try:
         os.unlink(path)
@@ -338,7 +370,59 @@ def _launcher(rss_file: str) -> list[str]:
     return [sys.executable, "-S", "-c", _LAUNCHER, rss_file]
 
 
-def run_once(argv: list[str], *, env: dict[str, str], timeout: float, stdout_path: str) -> Run:
+class TreeSampler(threading.Thread):
+    """The processes below a launcher, sampled every 50 ms through ``/proc/PID/task/PID/children``:
+    each one's peak RSS (``VmHWM``) and CPU time. For commands whose worker processes are not
+    waited for by the command (a process pool's forkserver children), so that neither
+    ``/usr/bin/time``'s peak RSS nor ``wait4``'s CPU time counts them."""
+
+    def __init__(self, root: int) -> None:
+        super().__init__(daemon=True)
+        self.root = root
+        self.hwm: dict[int, float] = {}  # pid -> KB
+        self.cpu: dict[int, float] = {}  # pid -> seconds
+        self.depth: dict[int, int] = {}
+        self.done = threading.Event()
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def _children(self, pid: int) -> list[int]:
+        try:
+            with open(f"/proc/{pid}/task/{pid}/children") as f:
+                return [int(x) for x in f.read().split()]
+        except OSError:
+            return []
+
+    def _sample(self) -> None:
+        todo = [(self.root, 0)]
+        while todo:
+            pid, depth = todo.pop()
+            self.depth.setdefault(pid, depth)
+            try:
+                with open(f"/proc/{pid}/status") as f:
+                    for line in f:
+                        if line.startswith("VmHWM:"):
+                            self.hwm[pid] = max(self.hwm.get(pid, 0.0), float(line.split()[1]))
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                self.cpu[pid] = (int(fields[11]) + int(fields[12])) / self.tick
+            except (OSError, IndexError, ValueError):
+                pass
+            todo += [(c, depth + 1) for c in self._children(pid)]
+
+    def run(self) -> None:
+        while not self.done.wait(0.05):
+            self._sample()
+
+    def workers(self) -> tuple[float, float]:
+        """(largest peak RSS in KB of the command's descendants, their CPU seconds): depth 2
+        and below (depth 0 is the launcher, 1 the command, whose own numbers wait4 has)."""
+        below = [p for p, d in self.depth.items() if d >= 2]
+        return max((self.hwm.get(p, 0.0) for p in below), default=0.0), \
+            sum(self.cpu.get(p, 0.0) for p in below)
+
+
+def run_once(argv: list[str], *, env: dict[str, str], timeout: float, stdout_path: str,
+             tree: bool = False) -> Run:
     """Run argv once; return wall time (around start ... exit) and the command's own peak RSS."""
     rss_file = stdout_path + ".rss"
     _remove(rss_file)
@@ -358,6 +442,9 @@ def run_once(argv: list[str], *, env: dict[str, str], timeout: float, stdout_pat
         timer = threading.Timer(timeout, on_timeout)
         timer.daemon = True
         timer.start()
+        sampler = TreeSampler(proc.pid) if tree else None
+        if sampler is not None:
+            sampler.start()
         try:
             # wait4 on the launcher: its rusage includes the command it waited for, so user+sys
             # CPU time is exact (the launcher's own is negligible); RSS comes from the launcher.
@@ -369,6 +456,9 @@ def run_once(argv: list[str], *, env: dict[str, str], timeout: float, stdout_pat
             raise
         timer.cancel()
         wall = time.perf_counter() - t0
+        if sampler is not None:
+            sampler.done.set()
+            sampler.join()
         proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
         timed_out = expired.is_set()
         err.seek(0)
@@ -385,8 +475,11 @@ def run_once(argv: list[str], *, env: dict[str, str], timeout: float, stdout_pat
     with open(stdout_path, "rb") as f:
         f.seek(max(0, size - 4096))
         tail = f.read().decode("utf-8", "replace")
-    return Run(wall, rss_kb * 1024 / 1e6, proc.returncode, tail, stderr[-4000:], timed_out,
-               usage.ru_utime + usage.ru_stime)
+    cpu = usage.ru_utime + usage.ru_stime
+    if sampler is not None:  # worker processes: the largest counts, and their CPU adds
+        worker_kb, worker_cpu = sampler.workers()
+        rss_kb, cpu = max(rss_kb, worker_kb), cpu + worker_cpu
+    return Run(wall, rss_kb * 1024 / 1e6, proc.returncode, tail, stderr[-4000:], timed_out, cpu)
 
 
 _NUM_RE = re.compile(r"[-+]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|inf)", re.IGNORECASE)
@@ -414,6 +507,7 @@ class Case:
     verify: Callable[["Case", Run], str | None] | None = None  # output check, first run only
     heavy: bool = False  # slow: at most 3 runs
     prints_value: bool = True  # the command prints the loss (shown in the table)
+    tree: bool = False  # worker processes: peak RSS of the largest, CPU of all (TreeSampler)
     env: dict[str, str] = field(default_factory=dict)
     note: str = ""
     runs: list[Run] = field(default_factory=list)
@@ -458,7 +552,7 @@ def measure_group(cases: list[Case], *, runs: int, timeout: float, base_env: dic
     for c in live:
         env = {**base_env, **c.env}
         if warmup:
-            r = run_once(c.argv, env=env, timeout=timeout, stdout_path=stdout_path)
+            r = run_once(c.argv, env=env, timeout=timeout, stdout_path=stdout_path, tree=c.tree)
             if r.rc != 0 or r.timed_out:
                 c.runs.append(r)
                 c.problems.append(_failure_text(c, r))
@@ -471,7 +565,8 @@ def measure_group(cases: list[Case], *, runs: int, timeout: float, base_env: dic
             n = min(runs, 3) if c.heavy else runs
             if i >= n or c.problems:
                 continue
-            r = run_once(c.argv, env={**base_env, **c.env}, timeout=timeout, stdout_path=stdout_path)
+            r = run_once(c.argv, env={**base_env, **c.env}, timeout=timeout, stdout_path=stdout_path,
+                         tree=c.tree)
             c.runs.append(r)
             if r.rc != 0 or r.timed_out:
                 c.problems.append(_failure_text(c, r))
@@ -884,6 +979,25 @@ def build_cases(args: argparse.Namespace, log: Callable[[str], None]) -> tuple[l
                  rss_budget=args.budget_mb, value_of="numpy-10M", heavy=True),
         ])
 
+    # 8) --jobs: 16 shards on 1 and 2 worker processes; the value must be the same bits, and
+    # the largest process (the peak RSS /usr/bin/time reports: the child or its largest
+    # descendant) within the budget
+    if args.jobs:
+        sets = [("npy", "NPY 10M x 10 f32, 16 shards", generate_pair(data, "scce_10M", 10_000_000, log=log)),
+                ("csv", f"CSV 1M x 10, 16 shards", (lab1c, prob1c))]
+        for kind, inp, pair in sets:
+            ys, ps = generate_shards(data, f"shards_{kind}", list(pair), 16, log=log)
+            one = f"lossctl-{kind}-16shards@1"
+            groups.append([
+                Case(one, "lossctl compute scce labels/ probs/ --jobs 1", inp,
+                     [lc, "compute", "scce", ys, ps, "--jobs", "1"], rss_budget=args.budget_mb,
+                     heavy=kind == "npy", tree=True),
+                Case(f"lossctl-{kind}-16shards@2", "lossctl compute scce labels/ probs/ --jobs 2", inp,
+                     [lc, "compute", "scce", ys, ps, "--jobs", "2"], baseline=one,
+                     rss_budget=args.budget_mb, value_of=one, value_rtol=0.0, heavy=kind == "npy",
+                     tree=True),
+            ])
+
     # threads: 1 vs 2 (LOSSCTL_THREADS is lossctl's --threads: blocks computed on a pool;
     # OMP_NUM_THREADS also sets pyarrow's CPU pool; ARROW_NUM_THREADS for good measure)
     threads: list[tuple[str, Case, Case]] = []
@@ -981,6 +1095,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--huge-timeout", type=float, default=3600, help="seconds before the --huge run is killed")
     ap.add_argument("--keep", action="store_true", help="keep the --huge files")
     ap.add_argument("--threads", action="store_true", help="also compare 1 vs 2 threads")
+    ap.add_argument("--jobs", action="store_true", help="also compare 16 shards on 1 vs 2 worker processes")
     ap.add_argument("--budget-mb", type=float, default=256, help="memory budget checked for streaming rows (MB)")
     ap.add_argument("--timeout", type=float, default=300, help="seconds before one run is killed (default 300)")
     ap.add_argument("--no-warmup", action="store_true", help="skip the untimed warm-up run of each command")
