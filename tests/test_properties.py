@@ -317,7 +317,7 @@ SC_IDS = [f"{s.name}-{conv}" for s, conv in SPECS_CONVENTIONS]
 
 
 @pytest.mark.parametrize(("spec", "convention"), SPECS_CONVENTIONS, ids=SC_IDS)
-@settings(max_examples=max(10, settings.default.max_examples // 4),
+@settings(max_examples=max(10, settings.default.max_examples // 10),
           suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_mean_weights_and_permutation(spec, convention, data):
@@ -355,7 +355,7 @@ def test_mean_weights_and_permutation(spec, convention, data):
 
 
 @pytest.mark.parametrize(("spec", "convention"), SPECS_CONVENTIONS, ids=SC_IDS)
-@settings(max_examples=max(10, settings.default.max_examples // 4),
+@settings(max_examples=max(10, settings.default.max_examples // 6),
           suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_every_loss_is_finite_and_nonnegative_in_its_domain(spec, convention, data):

@@ -8,13 +8,10 @@ from __future__ import annotations
 import gzip
 import json
 import socket
-import subprocess
-import sys
 import uuid
 
 import numpy as np
 import pytest
-from conftest import ROOT, subprocess_env
 
 import lossctl
 
@@ -76,23 +73,30 @@ FORMS = {
 }
 
 
-def _evaluate(root, form: str, loss: str, **extra):
+def _values(res) -> list[float]:
+    return [res.value, *(o.value for o in res.others)]
+
+
+def _evaluate(root, form: str, **extra) -> list[float]:
+    """The values of LOSSES, computed in one pass."""
     yt, yp, options = FORMS[form]
-    return lossctl.evaluate(loss, str(root / yt), None if yp is None else str(root / yp),
-                            keep=False, **options, **extra).value
+    return _values(lossctl.evaluate(",".join(LOSSES), str(root / yt),
+                                    None if yp is None else str(root / yp), keep=False,
+                                    **options, **extra))
 
 
 @pytest.fixture(scope="module")
 def expected(data):
     _, y, p = data
-    return {loss: lossctl.evaluate(loss, y, p, keep=False).value for loss in LOSSES}
+    want = [lossctl.evaluate(loss, y, p, keep=False).value for loss in LOSSES]
+    assert _values(lossctl.evaluate(",".join(LOSSES), y, p, keep=False)) == want
+    return want
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
 @pytest.mark.parametrize("form", list(FORMS))
 def test_every_form_and_any_jobs_give_the_same_bits(data, expected, form, jobs):
-    for loss in LOSSES:
-        assert _evaluate(data[0], form, loss, jobs=jobs) == expected[loss], (form, loss)
+    assert _evaluate(data[0], form, jobs=jobs) == expected, form
 
 
 def test_a_local_dask_cluster_gives_the_same_bits(data, expected):
@@ -101,8 +105,8 @@ def test_a_local_dask_cluster_gives_the_same_bits(data, expected):
                                   dashboard_address=None, silence_logs=40) as lc:
         for form in ("16 NPY shard pairs", "16 CSV shards", "16 JSON lines shards",
                      "hive Parquet", "one CSV"):
-            got = _evaluate(data[0], form, "scce", scheduler=lc.scheduler_address)
-            assert got == expected["scce"], form
+            got = _evaluate(data[0], form, scheduler=lc.scheduler_address)
+            assert got == expected, form
 
 
 def _free_port() -> int:
@@ -111,9 +115,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_through_a_local_s3_server_with_one_and_two_jobs(data, expected):
-    """The CLI in a subprocess (as a user runs it), its credentials and endpoint from the
-    environment, reading the objects of a bucket on a local moto server."""
+def test_through_a_local_s3_server_with_one_and_two_jobs(data, expected, monkeypatch):
+    """Objects of a bucket on a local moto server, credentials and endpoint from the environment
+    (worker processes get them with each task); the CLI's own S3 path runs in a subprocess in
+    tests/test_io_remote.py."""
     pytest.importorskip("moto", reason="moto (the test extra) is not installed")
     s3fs = pytest.importorskip("s3fs")
     from moto.server import ThreadedMotoServer
@@ -123,11 +128,13 @@ def test_through_a_local_s3_server_with_one_and_two_jobs(data, expected):
     server.start()
     try:
         endpoint = f"http://127.0.0.1:{port}"
-        env = subprocess_env(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-                             AWS_DEFAULT_REGION="us-east-1", AWS_ENDPOINT_URL=endpoint)
+        for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                     "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": endpoint}.items():
+            monkeypatch.setenv(k, v)
         for k in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_S3"):
-            env.pop(k, None)
-        fs = s3fs.S3FileSystem(endpoint_url=endpoint, key="testing", secret="testing")
+            monkeypatch.delenv(k, raising=False)
+        s3fs.S3FileSystem.clear_instance_cache()
+        fs = s3fs.S3FileSystem(endpoint_url=endpoint)
         bucket = f"lossctl-{uuid.uuid4().hex[:8]}"
         fs.mkdir(bucket)
         root = data[0]
@@ -135,18 +142,15 @@ def test_through_a_local_s3_server_with_one_and_two_jobs(data, expected):
         for d in ("ys", "ps", "csv"):
             fs.put(str(root / d), f"{bucket}/{d}", recursive=True)
         s3 = f"s3://{bucket}"
-        runs = {
-            "gzip CSV": ([f"{s3}/all.csv.gz", "--true-cols", "label", "--pred-cols", "p*"], ()),
-            "NPY shards": ([f"{s3}/ys", f"{s3}/ps"], ((), ("--jobs", "2"))),
-            "CSV shards": ([f"{s3}/csv/*.csv", "--true-cols", "label", "--pred-cols", "p*"],
-                           ((), ("--jobs", "2"))),
-        }
-        for name, (args, variants) in runs.items():
-            for extra in variants or ((),):
-                r = subprocess.run([sys.executable, "-m", "lossctl", "compute", "scce", *args,
-                                    *extra], capture_output=True, text=True, env=env, cwd=ROOT,
-                                   timeout=180)
-                assert r.returncode == 0, (name, extra, r.stderr)
-                assert float(r.stdout) == expected["scce"], (name, extra)
+        both = {"true_cols": "label", "pred_cols": "p*"}
+        runs = [((f"{s3}/all.csv.gz", None), both, (1,)),
+                ((f"{s3}/ys", f"{s3}/ps"), {}, (2,)),  # (each object costs moto ~70 ms)
+                ((f"{s3}/csv/*.csv", None), both, (1,))]
+        for (yt, yp), options, jobs in runs:
+            for j in jobs:
+                got = _values(lossctl.evaluate(",".join(LOSSES), yt, yp, keep=False, jobs=j,
+                                               **options))
+                assert got == expected, (yt, j)
     finally:
+        s3fs.S3FileSystem.clear_instance_cache()
         server.stop()

@@ -1,8 +1,8 @@
 """Per-sample rows written per shard: ``-o DIR/`` on a shard set.
 
 Each shard of Y_TRUE gets one file in the folder, named after it (its path below the shard
-set's folder, the extension the format's): ``labels/part-3.npy`` with ``-f csv -o out/`` is
-``out/part-3.csv``. Each file is written by the process that computed the shard (a worker of
+set's folder, the extension the format's): ``labels/part-3.npy`` in csv to the folder ``out``
+is ``out/part-3.csv``. Each file is written by the process that computed the shard (a worker of
 ``jobs``, a Dask worker), atomically (:func:`~lossctl.out.files.atomic_open`), with the rows'
 global index, so the files in shard order hold exactly the rows one ``-o rows.csv`` would (a
 shard without rows writes no file).
