@@ -508,6 +508,7 @@ class Case:
     heavy: bool = False  # slow: at most 3 runs
     prints_value: bool = True  # the command prints the loss (shown in the table)
     tree: bool = False  # worker processes: peak RSS of the largest, CPU of all (TreeSampler)
+    rows: int | None = None  # rows of the input, for the throughput of the jobs table
     env: dict[str, str] = field(default_factory=dict)
     note: str = ""
     runs: list[Run] = field(default_factory=list)
@@ -693,6 +694,22 @@ def render_notes(cases: list[Case]) -> str:
         if c.note:
             out.append(f"- `{c.key}`: {c.note}")
     return "\n".join(out)
+
+
+def render_jobs(cases: list[Case], budget: float) -> str:
+    """16 shards on 1 and 2 worker processes: wall, throughput, CPU, the largest process."""
+    lines = ["| input | jobs | median wall | rows/s | CPU (all processes) | largest process (budget "
+             f"{budget:g} MB) | value |", "|---|---|---|---|---|---|---|"]
+    for c in cases:
+        w = c.wall
+        rate = f"{c.rows / w / 1e6:.1f}M" if w and c.rows else "-"
+        cpu = statistics.median(r.cpu for r in c.ok_runs) if c.ok_runs else None
+        jobs = c.key.rsplit("@", 1)[-1]
+        v = c.value
+        lines.append(f"| {c.input} | {jobs} | {_fmt_wall(w)} | {rate} | {_fmt_wall(cpu)} | "
+                     f"{c.rss_max:.0f} MB | {'-' if v is None else repr(v)} |" if c.ok_runs else
+                     f"| {c.input} | {jobs} | failed | - | - | - | - |")
+    return "\n".join(lines)
 
 
 def render_threads(rows: list[tuple[str, Case, Case]]) -> str:
@@ -983,19 +1000,20 @@ def build_cases(args: argparse.Namespace, log: Callable[[str], None]) -> tuple[l
     # the largest process (the peak RSS /usr/bin/time reports: the child or its largest
     # descendant) within the budget
     if args.jobs:
-        sets = [("npy", "NPY 10M x 10 f32, 16 shards", generate_pair(data, "scce_10M", 10_000_000, log=log)),
-                ("csv", f"CSV 1M x 10, 16 shards", (lab1c, prob1c))]
-        for kind, inp, pair in sets:
+        sets = [("npy", "NPY 10M x 10 f32, 16 shards", generate_pair(data, "scce_10M", 10_000_000, log=log),
+                 10_000_000),
+                ("csv", "CSV 1M x 10, 16 shards", (lab1c, prob1c), 1_000_000)]
+        for kind, inp, pair, rows in sets:
             ys, ps = generate_shards(data, f"shards_{kind}", list(pair), 16, log=log)
             one = f"lossctl-{kind}-16shards@1"
             groups.append([
                 Case(one, "lossctl compute scce labels/ probs/ --jobs 1", inp,
                      [lc, "compute", "scce", ys, ps, "--jobs", "1"], rss_budget=args.budget_mb,
-                     heavy=kind == "npy", tree=True),
+                     heavy=kind == "npy", tree=True, rows=rows),
                 Case(f"lossctl-{kind}-16shards@2", "lossctl compute scce labels/ probs/ --jobs 2", inp,
                      [lc, "compute", "scce", ys, ps, "--jobs", "2"], baseline=one,
                      rss_budget=args.budget_mb, value_of=one, value_rtol=0.0, heavy=kind == "npy",
-                     tree=True),
+                     tree=True, rows=rows),
             ])
 
     # threads: 1 vs 2 (LOSSCTL_THREADS is lossctl's --threads: blocks computed on a pool;
@@ -1184,6 +1202,12 @@ def main(argv: list[str] | None = None) -> int:
     nt = render_notes(cases)
     if nt:
         parts += [nt, ""]
+    sharded = [c for c in cases if "16shards@" in c.key]
+    if sharded:
+        parts += ["### 16 shards on 1 vs 2 worker processes (--jobs)", "",
+                  render_jobs(sharded, args.budget_mb), "",
+                  "Peak RSS is each process's own (the largest of the parent and the workers, "
+                  "sampled from /proc); CPU adds them all.", ""]
     if threads:
         parts += ["### 1 vs 2 threads", "", render_threads(threads), ""]
         if load0 and load0[0] > 1:
