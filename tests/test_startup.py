@@ -164,3 +164,17 @@ def test_the_process_pool_and_dask_load_only_for_jobs(argv):
     assert not heavy, heavy
     if "--help" in argv:
         assert not mods, mods
+
+
+def test_main_freezes_what_the_run_made_before_the_interpreter_shuts_down():
+    """``main`` ends with ``gc.freeze()``: the shutdown's collections skip the objects of the
+    imports (measured 58 -> 12 ms of exit on the worked example). In a process of its own:
+    ``main`` registers the command summaries on the app."""
+    code = ("import atexit, gc, sys; sys.argv = ['lossctl', '--version']; "
+            "atexit.register(lambda: sys.stderr.write(f'frozen={gc.get_freeze_count()}')); "
+            "from lossctl.cli.root import main; main()")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       env=subprocess_env(), cwd=ROOT, timeout=60)
+    assert r.returncode == 0, r.stderr
+    frozen = int(r.stderr.rsplit("frozen=", 1)[1])
+    assert frozen > 1000, r.stderr
