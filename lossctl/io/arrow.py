@@ -253,7 +253,7 @@ class ParquetSource(_ArrowSource):
             # pre_buffer=False: pyarrow's default pre-buffering keeps every row group read so
             # far in memory until the file is closed (the whole file by the end of a pass);
             # buffer_size: column chunks read 1 MB at a time instead of whole (a row group of
-            # 1M rows x 11 columns held ~100 MB more: 10M rows at --memory-limit 256M peaked
+            # 1M rows x 11 columns held ~100 MB more: 10M rows at the default memory limit peaked
             # at 309 MB, 64M at 209 MB)
             return pq.ParquetFile(self._path, pre_buffer=False, buffer_size=1 << 20,
                                   filesystem=self._fs)
