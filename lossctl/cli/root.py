@@ -119,6 +119,8 @@ def main() -> None:
         sys.exit(1)
     try:
         app(prog_name="lossctl", obj=Environment.from_system())
+    except KeyboardInterrupt:  # Ctrl-C outside click's own handling (as it starts or ends)
+        sys.exit(130)
     finally:
         # The work is done and the process ends: the collections Python runs while it shuts
         # down would walk every object the imports made (numpy, pyarrow, the catalogue) again.
