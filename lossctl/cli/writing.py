@@ -126,39 +126,18 @@ class ComputeOutput:
             self.ranked.add(block.per_sample, np.arange(block.start, block.start + n),
                             rows.arrays(block))
             return
-        e = block.elementwise
-        if self.sink is None and rows.elementwise and e is not None and e.ndim > 2:
-            self._open_map_sink(ev, e.shape[1:], stack)
         if self.sink is None:
-            from lossctl.out import open_sink
+            from lossctl.out.sink import open_rows_sink
 
-            rows.values_only = self.fmt == "npy" or self.stream_lines
-            columns = rows.columns(block, ev.width or 1)
-            self.sink = stack.enter_context(open_sink(
-                "csv" if self.stream_lines else self.fmt, columns,
+            self.sink = stack.enter_context(open_rows_sink(
+                rows, block, ev.width, "csv" if self.stream_lines else self.fmt,
+                map_fmt="npy" if self.stream_lines else self.fmt,
+                values_only=self.fmt == "npy" or self.stream_lines,
+                shown="a terminal" if self.fmt == "table" else None, nrows=ev.total,
                 output=self.output, stdout=self.env.stdout,
-                header=not self.stream_lines or ev.several,
-                precision=self.precision, nrows=ev.total if self.fmt == "npy" else None,
-                renderer=table_renderer(self.no_color) if self.fmt == "table" else None,
-                # per-sample losses are 1-D (N,), as the frameworks' reduction="none" returns;
-                # elementwise losses keep the prediction's shape, (N, 1) for one column
-                vector=self.fmt == "npy" and len(columns) == 1 and not rows.elementwise))
+                header=not self.stream_lines or ev.several, precision=self.precision,
+                renderer=table_renderer(self.no_color) if self.fmt == "table" else None))
         self.sink.write(*rows.arrays(block))
-
-    def _open_map_sink(self, ev: Any, item_shape: tuple[int, ...],
-                       stack: contextlib.ExitStack) -> None:
-        """The sink of N-D elementwise losses (a loss map per sample): one NPY array
-        ``(N, *item_shape)``, also the default in a pipe; formats of rows are refused."""
-        from lossctl.out import open_sink
-        from lossctl.out.sink import nd_rows_error
-
-        fmt = "npy" if self.stream_lines else self.fmt
-        if fmt != "npy":
-            raise nd_rows_error("a terminal" if fmt == "table" else fmt, item_shape,
-                                json=True)
-        self.sink = stack.enter_context(open_sink(
-            "npy", ["loss"], output=self.output, stdout=self.env.stdout, nrows=ev.total,
-            item_shape=item_shape))
 
     def finish(self, ev: Any, result: Any) -> None:
         """Write what comes after the last block: the comparison, the report, the value, the

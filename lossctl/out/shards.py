@@ -90,23 +90,13 @@ class ShardWriter:
         self.ev: Any = None
 
     def __call__(self, block: Any) -> None:
-        from lossctl.out import open_sink
-        from lossctl.out.sink import nd_rows_error
+        from lossctl.out.sink import open_rows_sink
 
-        rows = self.ev.rows
         if self._sink is None:
-            e = block.elementwise
-            maps = rows.elementwise and e is not None and e.ndim > 2
-            if maps and self.fmt != "npy":
-                raise nd_rows_error(self.fmt, e.shape[1:], json=True)
-            if not maps:
-                rows.values_only = self.fmt == "npy"
-            columns = ["loss"] if maps else rows.columns(block, self.ev.width or 1)
-            self._sink = self._stack.enter_context(open_sink(
-                self.fmt, columns, output=self.path, precision=self.precision,
-                item_shape=e.shape[1:] if maps else None,
-                vector=self.fmt == "npy" and len(columns) == 1 and not rows.elementwise))
-        self._sink.write(*rows.arrays(block))
+            self._sink = self._stack.enter_context(open_rows_sink(
+                self.ev.rows, block, self.ev.width, self.fmt, values_only=self.fmt == "npy",
+                output=self.path, precision=self.precision))
+        self._sink.write(*self.ev.rows.arrays(block))
 
     def __enter__(self) -> ShardWriter:
         self._stack.__enter__()

@@ -30,7 +30,8 @@ from lossctl.errors import UsageError, opt
 from lossctl.out.formats import FORMATS
 from lossctl.out.streams import Destination
 
-__all__ = ["Renderer", "Sink", "nd_rows_error", "open_sink", "split_columns", "wide_row_error"]
+__all__ = ["Renderer", "Sink", "nd_rows_error", "open_rows_sink", "open_sink", "split_columns",
+           "wide_row_error"]
 
 #: ``renderer(columns, rows, *, title, precision, show_header, file, plain)`` draws a table (see
 #: :class:`lossctl.out.table.TableSink`); the CLI's ``render.table_renderer()`` makes one.
@@ -442,3 +443,29 @@ def open_sink(
         fmt, columns, output=output, stdout=stdout, header=header, nrows=nrows, vector=vector,
         **kwargs,
     )
+
+
+def open_rows_sink(rows: Any, block: Any, width: int | None, fmt: str, *,
+                   map_fmt: str | None = None, values_only: bool = False,
+                   shown: str | None = None, nrows: int | None = None, **kwargs: Any) -> Sink:
+    """The sink of an evaluation's per-sample rows (a :class:`lossctl.result.SampleRows`
+    layout), opened on their first ``block``.
+
+    N-D elementwise losses (a loss map per sample) are one NPY array ``(N, *map shape)`` in
+    ``map_fmt`` (default ``fmt``), any other format refused by :func:`nd_rows_error` naming
+    ``shown`` (default the format). Other rows are ``rows.columns`` in ``fmt`` (``values_only``:
+    the values alone); one column of per-sample losses is a 1-D NPY array, as the frameworks'
+    ``reduction="none"`` returns, elementwise losses keep the prediction's shape (``(N, 1)`` for
+    one column). ``nrows`` is given to NPY only; ``kwargs`` go to :func:`open_sink`.
+    """
+    e = block.elementwise
+    if rows.elementwise and e is not None and e.ndim > 2:
+        fmt = map_fmt or fmt
+        if fmt != "npy":
+            raise nd_rows_error(shown or fmt, e.shape[1:], json=True)
+        return open_sink("npy", ["loss"], nrows=nrows, item_shape=e.shape[1:], **kwargs)
+    rows.values_only = values_only
+    columns = rows.columns(block, width or 1)
+    return open_sink(fmt, columns, nrows=nrows if fmt == "npy" else None,
+                     vector=fmt == "npy" and len(columns) == 1 and not rows.elementwise,
+                     **kwargs)
