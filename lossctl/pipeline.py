@@ -218,7 +218,7 @@ class Evaluation:
 
         for src in (p, w):
             align_shards(t, src)  # two shard sets: paired by name, or an error naming one
-        self._shard_source = t if hasattr(t, "paths") else None
+        self._shard_source = t if hasattr(t, "progress") else None
         tsel = inputs.select(t, req.true_cols, "true_cols")
         psel = inputs.select(p, req.pred_cols, "pred_cols")
         self.shape = getattr(p, "dims", None)  # N-D predictions: one sample's shape
@@ -318,8 +318,7 @@ class Evaluation:
         counts as done once its first block is), or None for one file."""
         if self.shard_progress is not None:
             return self.shard_progress
-        src = self._shard_source
-        return None if src is None else (len(src._offsets), len(src.paths))
+        return None if self._shard_source is None else self._shard_source.progress()
 
     def run(self, on_block: OnBlock | None = None,
             on_shard: Callable[[int], None] | None = None) -> Result:

@@ -25,7 +25,7 @@ from lossctl.io.options import ReadOptions
 from lossctl.io.source import Source
 
 __all__ = ["ShardSource", "is_glob", "natural", "open_shards", "align_shards", "pair_shards",
-           "shard_paths"]
+           "shard_paths", "shard_stems"]
 
 _GLOB = re.compile(r"[*?\[]")
 
@@ -133,6 +133,10 @@ class ShardSource(Source):
             finally:
                 src.close()
 
+    def progress(self) -> tuple[int, int]:
+        """(shards begun, shards) while the rows are read."""
+        return len(self._offsets), len(self.paths)
+
     def location(self, row: int) -> str:
         """A row of the whole -> ``"shard PATH, line N"``, in that shard's own terms."""
         row = int(row)
@@ -152,7 +156,7 @@ def _short(names) -> str:
 _EXT = re.compile(r"(\.[A-Za-z][A-Za-z0-9]{0,7})+$")
 
 
-def _stems(paths: list[str]) -> list[str]:
+def shard_stems(paths: list[str]) -> list[str]:
     """Each path relative to the set's common folder, without its extensions."""
     if len(paths) == 1:
         rel = [paths[0].replace("\\", "/").rsplit("/", 1)[-1]]
@@ -165,7 +169,7 @@ def _stems(paths: list[str]) -> list[str]:
 def shard_keys(paths: list[str]) -> list:
     """What pairs a shard with its match: the numbers in its name when every name has some
     and they tell the shards apart, else its name (relative, without extensions)."""
-    stems = _stems(paths)
+    stems = shard_stems(paths)
     numbers = [tuple(int(d) for d in re.findall(r"\d+", s)) for s in stems]
     if all(numbers) and len(set(numbers)) == len(numbers):
         return numbers
@@ -184,7 +188,7 @@ def pair_shards(first: list[str], other: list[str], names: tuple[str, str]) -> l
 
     a, b = shard_keys(first), shard_keys(other)
     if [type(k) for k in a[:1]] != [type(k) for k in b[:1]]:  # numbers in one set only
-        a, b = _stems(first), _stems(other)
+        a, b = shard_stems(first), shard_stems(other)
     if a == b:
         return list(other)
     where = {k: i for i, k in enumerate(b)}

@@ -43,7 +43,7 @@ def targets(folder: str, shards: Sequence[str], fmt: str | None,
         OutputError: two shards would write one file, a file would be an input, or the folder
             cannot be made.
     """
-    from lossctl.io.shards import _stems
+    from lossctl.io.shards import shard_stems
     from lossctl.out.files import check_output
 
     if fmt not in FORMATS:
@@ -64,7 +64,7 @@ def targets(folder: str, shards: Sequence[str], fmt: str | None,
         except OSError as err:
             raise OutputError(f"cannot make the folder {folder}: {err.strerror or err}",
                               option="shard_output") from None
-    names = [os.path.join(folder, stem + SUFFIX[fmt]) for stem in _stems(list(shards))]
+    names = [os.path.join(folder, stem + SUFFIX[fmt]) for stem in shard_stems(list(shards))]
     seen: dict[str, str] = {}
     for name, shard in zip(names, shards):
         if name in seen:
