@@ -147,3 +147,49 @@ def peak_rss(args, *, tmp_path: Path, stdin=None, timeout: float = 300):
     proc = subprocess.run(cmd, stdin=stdin, capture_output=True, env=subprocess_env(),
                           cwd=tmp_path, timeout=timeout)
     return proc, int(report.read_text())
+
+
+# --- shared helpers -----------------------------------------------------------------------------
+def sharp_probs(rng, y, sharp: float, c: int = 3):
+    """Softmax probabilities of ``c`` classes whose true class (``y``) gets ``sharp`` added to a
+    standard normal logit: a model whose quality grows with ``sharp``."""
+    import numpy as np
+
+    z = rng.normal(size=(y.size, c))
+    z[np.arange(y.size), y] += sharp
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+#: the credentials a local S3 server (moto) accepts
+S3_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+          "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """A local S3-compatible server (moto's server mode): its endpoint URL."""
+    import socket
+
+    pytest.importorskip("moto", reason="moto (the test extra) is not installed")
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+def point_s3_at(monkeypatch, endpoint: str) -> None:
+    """This process's environment (and so lossctl's, and its workers') points S3 at ``endpoint``
+    with :data:`S3_ENV`; s3fs's cached file systems are dropped."""
+    import s3fs
+
+    for k, v in {**S3_ENV, "AWS_ENDPOINT_URL": endpoint}.items():
+        monkeypatch.setenv(k, v)
+    for k in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_S3"):
+        monkeypatch.delenv(k, raising=False)
+    s3fs.S3FileSystem.clear_instance_cache()

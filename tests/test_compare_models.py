@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+from conftest import sharp_probs
 from typer.testing import CliRunner
 
 from lossctl.cli import app
@@ -16,11 +17,6 @@ from lossctl.losses import bootstrap
 runner = CliRunner()
 
 
-def _probs(rng, y, sharp, c=3):
-    z = rng.normal(size=(y.size, c))
-    z[np.arange(y.size), y] += sharp
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
 
 
 @pytest.fixture(scope="module")
@@ -29,15 +25,15 @@ def files(tmp_path_factory):
     rng = np.random.default_rng(0)
     y = rng.integers(0, 3, 2000)
     np.savetxt(d / "y.csv", y, fmt="%d")
-    np.savetxt(d / "base.csv", _probs(rng, y, 1.0), delimiter=",")
-    np.savetxt(d / "better.csv", _probs(rng, y, 1.4), delimiter=",")
+    np.savetxt(d / "base.csv", sharp_probs(rng, y, 1.0), delimiter=",")
+    np.savetxt(d / "better.csv", sharp_probs(rng, y, 1.4), delimiter=",")
     return d
 
 
 def test_a_planted_improvement_is_found():
     rng = np.random.default_rng(1)
     y = rng.integers(0, 3, 1500)
-    a, b = _probs(rng, y, 1.0), _probs(rng, y, 1.3)
+    a, b = sharp_probs(rng, y, 1.0), sharp_probs(rng, y, 1.3)
     c = compare_models("scce", y, [a, b], replicates=400)
     d = c.differences[0]
     assert d.verdict == "better" and d.p_value < 0.01
@@ -54,7 +50,7 @@ def test_no_difference_is_found_where_none_was_planted():
     for seed in range(20):
         rng = np.random.default_rng(100 + seed)
         y = rng.integers(0, 3, 400)
-        c = compare_models("scce", y, [_probs(rng, y, 1.0), _probs(rng, y, 1.0)],
+        c = compare_models("scce", y, [sharp_probs(rng, y, 1.0), sharp_probs(rng, y, 1.0)],
                            replicates=200, seed=seed)
         found += c.differences[0].verdict != "no significant difference"
     assert found <= 3, found
@@ -63,7 +59,7 @@ def test_no_difference_is_found_where_none_was_planted():
 def test_identical_models_differ_by_nothing():
     rng = np.random.default_rng(2)
     y = rng.integers(0, 3, 300)
-    p = _probs(rng, y, 1.0)
+    p = sharp_probs(rng, y, 1.0)
     d = compare_models("scce", y, [p, p.copy()], replicates=100).differences[0]
     assert d.delta == 0 and d.p_value == 1 and d.verdict == "no significant difference"
     assert d.low == d.high == 0
@@ -103,7 +99,7 @@ def test_the_interval_of_the_difference_is_paired():
 def test_a_higher_is_better_metric_is_better_when_it_grows():
     rng = np.random.default_rng(5)
     y = rng.integers(0, 3, 2000)
-    c = compare_models("accuracy", y, [_probs(rng, y, 0.5), _probs(rng, y, 1.5)],
+    c = compare_models("accuracy", y, [sharp_probs(rng, y, 0.5), sharp_probs(rng, y, 1.5)],
                        replicates=300)
     assert c.higher_is_better and c.differences[0].delta > 0
     assert c.differences[0].verdict == "better"

@@ -11,6 +11,7 @@ import re
 
 import numpy as np
 import pytest
+from conftest import sharp_probs
 from typer.testing import CliRunner
 
 import lossctl
@@ -23,11 +24,6 @@ runner = CliRunner()
 R = 200  # replicates: enough for an interval, quick
 
 
-def _probs(rng, y, sharp, c=3):
-    z = rng.normal(size=(y.size, c))
-    z[np.arange(y.size), y] += sharp
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
 
 
 @pytest.fixture(scope="module")
@@ -42,9 +38,9 @@ def data(tmp_path_factory):
     y = rng.integers(0, 3, n)
     city = rng.choice(["oslo", "lima", "pune"], n)
     pacsv.write_csv(pa.table({"label": y, "city": city}), d / "y.csv")
-    a = _probs(rng, y, 1.0)
-    b = _probs(rng, y, 1.3)
-    c = np.where((city == "pune")[:, None], _probs(rng, y, 0.5), a)  # worse on pune only
+    a = sharp_probs(rng, y, 1.0)
+    b = sharp_probs(rng, y, 1.3)
+    c = np.where((city == "pune")[:, None], sharp_probs(rng, y, 0.5), a)  # worse on pune only
     for name, p in (("a", a), ("b", b), ("c", c)):
         np.savetxt(d / f"{name}.csv", p, delimiter=",")
     np.save(d / "g.npy", rng.integers(1, 12, n))

@@ -5,7 +5,6 @@ hive-partitioned Parquet dataset reads the same from memory:// (tests/test_io_hi
 from __future__ import annotations
 
 import gzip
-import socket
 import subprocess
 import sys
 import uuid
@@ -14,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import ROOT, subprocess_env
+from conftest import ROOT, S3_ENV, point_s3_at, subprocess_env
 
 import lossctl
 from lossctl.errors import InputError, LossctlError, OutputError
@@ -173,38 +172,12 @@ def test_remote_outputs_are_refused(invoke):
 # === a local S3-compatible server ==================================================================
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def s3_server():
-    pytest.importorskip("moto", reason="moto (the test extra) is not installed")
-    from moto.server import ThreadedMotoServer
-
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
-
-
-S3_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-          "AWS_DEFAULT_REGION": "us-east-1"}
-
-
 @pytest.fixture
 def s3(s3_server, dataset, monkeypatch):
     """A bucket holding the dataset; the environment points S3 at the local server."""
     import s3fs
 
-    for k, v in {**S3_ENV, "AWS_ENDPOINT_URL": s3_server}.items():
-        monkeypatch.setenv(k, v)
-    for k in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_S3"):
-        monkeypatch.delenv(k, raising=False)
-    s3fs.S3FileSystem.clear_instance_cache()
+    point_s3_at(monkeypatch, s3_server)
     fs = s3fs.S3FileSystem(endpoint_url=s3_server)
     bucket = f"lossctl-{uuid.uuid4().hex[:8]}"
     fs.mkdir(bucket)

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import gzip
 import json
-import socket
 import uuid
 
 import numpy as np
 import pytest
+from conftest import point_s3_at
 
 import lossctl
 
@@ -109,32 +109,16 @@ def test_a_local_dask_cluster_gives_the_same_bits(data, expected):
             assert got == expected, form
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_through_a_local_s3_server_with_one_and_two_jobs(data, expected, monkeypatch):
+def test_through_a_local_s3_server_with_one_and_two_jobs(data, expected, s3_server,
+                                                        monkeypatch):
     """Objects of a bucket on a local moto server, credentials and endpoint from the environment
     (worker processes get them with each task); the CLI's own S3 path runs in a subprocess in
     tests/test_io_remote.py."""
-    pytest.importorskip("moto", reason="moto (the test extra) is not installed")
     s3fs = pytest.importorskip("s3fs")
-    from moto.server import ThreadedMotoServer
 
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
+    point_s3_at(monkeypatch, s3_server)
     try:
-        endpoint = f"http://127.0.0.1:{port}"
-        for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                     "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": endpoint}.items():
-            monkeypatch.setenv(k, v)
-        for k in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_S3"):
-            monkeypatch.delenv(k, raising=False)
-        s3fs.S3FileSystem.clear_instance_cache()
-        fs = s3fs.S3FileSystem(endpoint_url=endpoint)
+        fs = s3fs.S3FileSystem(endpoint_url=s3_server)
         bucket = f"lossctl-{uuid.uuid4().hex[:8]}"
         fs.mkdir(bucket)
         root = data[0]
@@ -153,4 +137,3 @@ def test_through_a_local_s3_server_with_one_and_two_jobs(data, expected, monkeyp
                 assert got == expected, (yt, j)
     finally:
         s3fs.S3FileSystem.clear_instance_cache()
-        server.stop()
