@@ -121,6 +121,12 @@ def _fresh(paths: list[str], stamp: str) -> bool:
         return f.read() == _stamp_text()
 
 
+def _write_stamp(stamp: str) -> None:
+    """Mark the files a generator just wrote as fresh (see :func:`_fresh`)."""
+    with open(stamp, "w") as f:
+        f.write(_stamp_text())
+
+
 def _stamp_text() -> str:
     return json.dumps({"gen_version": GEN_VERSION, "seed": SEED, "classes": CLASSES, "chunk": GEN_CHUNK})
 
@@ -156,8 +162,7 @@ def generate_pair(data: str, name: str, rows: int, *, log: Callable[[str], None]
                 log(f"  {done:,} rows ({time.perf_counter() - t0:.0f} s)")
     os.replace(lab + ".tmp", lab)
     os.replace(prob + ".tmp", prob)
-    with open(stamp, "w") as f:
-        f.write(_stamp_text())
+    _write_stamp(stamp)
     log(f"  done in {time.perf_counter() - t0:.1f} s")
     return lab, prob
 
@@ -180,8 +185,7 @@ def generate_labels(data: str, name: str, rows: int, *, log: Callable[[str], Non
             done += n
             k += 1
     os.replace(lab + ".tmp", lab)
-    with open(stamp, "w") as f:
-        f.write(_stamp_text())
+    _write_stamp(stamp)
     return lab
 
 
@@ -215,8 +219,7 @@ def generate_segmentation(data: str, *, log: Callable[[str], None]) -> tuple[str
             fz.write(z.tobytes())
     os.replace(lab + ".tmp", lab)
     os.replace(logit + ".tmp", logit)
-    with open(stamp, "w") as f:
-        f.write(_stamp_text())
+    _write_stamp(stamp)
     return lab, logit
 
 
@@ -244,8 +247,7 @@ def generate_csv(data: str, name: str, lab_npy: str, prob_npy: str, *, log: Call
     del y, p
     os.replace(lab + ".tmp", lab)
     os.replace(prob + ".tmp", prob)
-    with open(stamp, "w") as f:
-        f.write(_stamp_text())
+    _write_stamp(stamp)
     log(f"  {os.path.getsize(prob) / 1e6:.0f} MB in {time.perf_counter() - t0:.1f} s")
     return lab, prob
 
@@ -276,8 +278,7 @@ def generate_shards(data: str, name: str, files: list[str], shards: int, *,
                     g.write(head)
                     g.writelines(lines[part[0]:part[-1] + 1])
             del lines
-    with open(stamp, "w") as f:
-        f.write(_stamp_text())
+    _write_stamp(stamp)
     return out
 
 
@@ -297,8 +298,7 @@ def generate_logits(data: str, name: str, prob_npy: str, *, log: Callable[[str],
             f.write(memoryview(np.ascontiguousarray(z, dtype=np.float32)).cast("B"))
     del p
     os.replace(out + ".tmp", out)
-    with open(stamp, "w") as f:
-        f.write(_stamp_text())
+    _write_stamp(stamp)
     return out
 
 
@@ -325,8 +325,7 @@ def generate_parquet(data: str, name: str, lab_npy: str, prob_npy: str, *,
                                    [pa.array(blk[:, j]) for j in range(CLASSES)], schema=schema))
     del y, p
     os.replace(out + ".tmp", out)
-    with open(stamp, "w") as f:
-        f.write(_stamp_text())
+    _write_stamp(stamp)
     return out
 
 
