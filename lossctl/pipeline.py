@@ -214,11 +214,12 @@ class Evaluation:
                                                                  self.stdin))
         w = None if req.sample_weight is None else stack.enter_context(
             inputs.open_input(req.sample_weight, "sample_weight", ro, self.stdin))
-        from lossctl.io.shards import align_shards
+        self._shard_source = t if hasattr(t, "progress") else None  # a shard set
+        if self._shard_source is not None:
+            from lossctl.io.shards import align_shards
 
-        for src in (p, w):
-            align_shards(t, src)  # two shard sets: paired by name, or an error naming one
-        self._shard_source = t if hasattr(t, "progress") else None
+            for src in (p, w):
+                align_shards(t, src)  # two shard sets: paired by name, or an error naming one
         tsel = inputs.select(t, req.true_cols, "true_cols")
         psel = inputs.select(p, req.pred_cols, "pred_cols")
         self.shape = getattr(p, "dims", None)  # N-D predictions: one sample's shape
