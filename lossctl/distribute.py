@@ -409,6 +409,7 @@ def _bases(tasks: list[Task], executor: Any, need: bool) -> None:
     keyed by it) a counting pass over the workers."""
     from lossctl import inputs
     from lossctl.io import open_source
+    from lossctl.io.spec import KIND_BY_EXT  # binary formats: their metadata holds the rows
 
     counts: list[int | None] = []
     for task in tasks:
@@ -416,8 +417,7 @@ def _bases(tasks: list[Task], executor: Any, need: bool) -> None:
         found = None
         for role in ("y_true", "y_pred"):
             if role in task.paths and found is None and os.path.splitext(
-                    task.paths[role])[1].lower() in (".npy", ".parquet", ".pq", ".feather",
-                                                     ".arrow", ".ipc"):
+                    task.paths[role])[1].lower() in KIND_BY_EXT:
                 with open_source(task.paths[role], ro) as src:
                     found = src.nrows
         counts.append(found)
