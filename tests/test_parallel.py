@@ -88,6 +88,39 @@ def test_exact_sum_of_values_that_cancel_and_of_extremes():
     assert v.total() == math.inf and v.ratio(4.0) == 1e308  # the mean is representable
 
 
+loss_like = st.floats(min_value=-1e3, max_value=1e3, allow_nan=False).filter(
+    lambda v: v == 0 or abs(v) > 1e-12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(loss_like, min_size=1, max_size=200))
+def test_the_extraction_path_is_exact_where_it_answers(values):
+    """Values of a loss's range are summed by error-free extraction, not by the exponent bins:
+    the two give the same integer, and the total is the exactly rounded sum."""
+    from lossctl.losses.exact import _extracted_units, _units
+
+    a = np.array(values, dtype=np.float64)
+    fast = _extracted_units(a)
+    assert fast is not None  # 1e-12..1e3 and 200 values: within the extraction rounds
+    assert fast == _units(a)[0]
+    s = ExactSum()
+    s.add(a)
+    assert s.total() == _exact(values)
+
+
+def test_the_extraction_path_hands_wide_ranges_to_the_bins():
+    from lossctl.losses.exact import _extracted_units, _units
+
+    wide = np.array([1e300, 1e-300, -3.0, 5e-324])
+    assert _extracted_units(wide) is None
+    s = ExactSum()
+    s.add(wide)
+    assert s.total() == _exact(wide.tolist())
+    rng = np.random.default_rng(5)
+    losses = -np.log(np.clip(rng.random(100_000), 1e-7, 1 - 1e-7))
+    assert _extracted_units(losses) == _units(losses)[0]
+
+
 def test_a_block_larger_than_one_bincount_piece_is_exact():
     rng = np.random.default_rng(3)
     x = rng.standard_normal(1 << 18) * 10.0 ** rng.integers(-30, 30, 1 << 18)

@@ -1,12 +1,17 @@
 """Exact sums: the same bits however the values are split, ordered or merged.
 
-A float64 ``x`` is ``m * 2**e`` (``np.frexp``); its mantissa ``m`` is split into two halves
+A block's finite values are summed exactly into one Python integer counting units of 2**-1128,
+in one of two ways. Values within a few dozen binary orders of magnitude of each other (every
+loss's per-sample values) go by error-free extraction against powers of two
+(:func:`_extracted_units`, about 2 ns a value a round, three rounds). Others go by exponent:
+a float64 ``x`` is ``m * 2**e`` (``np.frexp``); its mantissa ``m`` is split into two halves
 (``hi``, a multiple of 2**-26, and ``lo``, of 2**-53), and the halves are summed into one bin
 per exponent with ``np.bincount``: those float64 bin sums are exact (each stays below 2**53
-units), and the bins are then combined as one Python integer counting units of 2**-1128. The
-total and any ratio of totals are rounded once, exactly (Python's int true division). About 20
-ns a value; a sum's state is an integer and three counts (NaN, +inf, -inf), picklable and merged by
-adding, which is what lets blocks, threads, processes and shards be combined in any order.
+units), and the bins are then combined (about 20 ns a value). Both give the exact integer, so
+which one a block took never shows. The total and any ratio of totals are rounded once,
+exactly (Python's int true division). A sum's state is an integer and three counts (NaN,
++inf, -inf), picklable and merged by adding, which is what lets blocks, threads, processes and
+shards be combined in any order.
 """
 from __future__ import annotations
 
@@ -55,6 +60,47 @@ def _units(values: np.ndarray, groups: np.ndarray | None = None, ngroups: int = 
     return totals
 
 
+#: Extraction rounds (see :func:`_extracted_units`) before the remainders go to the bins.
+_ROUNDS = 4
+
+
+def _float_units(s: float) -> int:
+    """A float64 -> its value in units of 2**-_UNIT, exactly (every float64, subnormals
+    included, is a whole number of 2**-1074, and ``frexp`` exponents are at least -1073)."""
+    m, e = math.frexp(s)
+    return int(m * 2.0**53) << (e - 53 + _UNIT)
+
+
+def _extracted_units(values: np.ndarray) -> int | None:
+    """The exact sum of finite float64 ``values`` (1-D) in units of 2**-_UNIT, by error-free
+    extraction (Rump, Ogita and Oishi's ``ExtractVector``): with ``sigma`` a power of two at
+    least ``2 n max|r|``, ``t = (sigma + r) - sigma`` and ``r - t`` are exact, every ``t`` is a
+    multiple of ``ulp(sigma) / 2`` below ``sigma / (2 n)``, so ``sum(t)`` is exact in any
+    order; each round takes the next 53 - log2(n) - 2 bits of every value. Losses span a few
+    dozen binary orders of magnitude, which three rounds cover: about 2 ns a value a round,
+    against 20 for the per-exponent bins. ``None`` when the remainders of :data:`_ROUNDS`
+    rounds are not yet 0 (values of very different magnitudes), for the bins to sum."""
+    n = values.size
+    if n == 0:
+        return 0
+    total = 0
+    lg = max(n - 1, 1).bit_length()
+    r = values
+    for _ in range(_ROUNDS):
+        big = max(float(r.max()), -float(r.min()))
+        if big == 0.0:
+            return total
+        k = math.frexp(big)[1] + lg + 1  # sigma = 2**k >= 2 n max|r|
+        if k > 1023:  # sigma beyond float64
+            return None
+        sigma = math.ldexp(1.0, k)
+        t = r + sigma
+        t -= sigma
+        total += _float_units(float(np.sum(t)))
+        r = r - t
+    return None if r.any() else total
+
+
 def _ratio(num: int, den: int) -> float:
     """``num / den`` exactly rounded to float64 (inf beyond its range): Python's true division
     of two ints rounds once, subnormals included (it is what ``float(Fraction(num, den))``
@@ -95,7 +141,8 @@ class ExactSum:
             self._pos += int((bad > 0).sum())
             self._neg += int((bad < 0).sum())
             v = v[finite]
-        self._units += _units(v)[0]
+        fast = _extracted_units(v)
+        self._units += fast if fast is not None else _units(v)[0]
 
     def add_count(self, n: int) -> None:
         """Add ``n`` ones."""
