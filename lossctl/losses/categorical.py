@@ -16,8 +16,11 @@ import numpy as np
 
 from lossctl.errors import ShapeError, UsageError, opt
 from lossctl.losses._numerics import (
+    _row_max,
     check_convention,
     log_softmax,
+    row_max,
+    row_sum,
     softmax,
     xlogy_from_log,
 )
@@ -60,7 +63,7 @@ def _smooth_categorical(y: np.ndarray, ls: float, conv: str) -> np.ndarray:
 def _keras_log_probs(p: np.ndarray) -> np.ndarray:
     """Keras categorical path: renormalise each row to sum 1, clip to [eps, 1-eps], log."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        p = p / np.sum(p, axis=-1, keepdims=True)  # a row of zeros gives NaN, as in Keras
+        p = p / row_sum(p, axis=-1, keepdims=True)  # a row of zeros gives NaN, as in Keras
     p = np.clip(p, KERAS_EPSILON, 1.0 - KERAS_EPSILON)
     return np.log(p)
 
@@ -77,6 +80,16 @@ def _categorical_log_probs(y_pred: np.ndarray, from_logits: bool, conv: str) -> 
     if conv == "torch":
         return _plain_log(y_pred)
     return _keras_log_probs(y_pred)
+
+
+def _log_softmax_at(x: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``log_softmax(x)[i, idx[i]]``, the same bits, without the other N * (C - 1) entries:
+    ``(x_y - m) - log(sum(exp(x - m)))`` (see :func:`log_softmax`)."""
+    m = _row_max(x, -1)  # (n, 1), as log_softmax shifts it
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        e = x - m
+        lse = np.log(row_sum(np.exp(e, out=e)))
+        return (_gather(x, idx) - m[:, 0]) - lse
 
 
 def categorical_crossentropy(
@@ -148,7 +161,7 @@ def categorical_crossentropy(
     if w is not None and conv == "torch":
         terms = _wmul(w, terms)
     with np.errstate(invalid="ignore"):
-        loss = -np.sum(terms, axis=-1) + 0.0  # + 0.0: a perfect row gives 0.0, not -0.0
+        loss = -row_sum(terms, axis=-1) + 0.0  # + 0.0: a perfect row gives 0.0, not -0.0
     if w is not None and conv == "keras":
         loss = _wmul(w[np.argmax(y_raw, axis=-1)], loss)
     return loss
@@ -199,12 +212,12 @@ def categorical_focal_crossentropy(
     y = _smooth_categorical(_dense(y_true, y_pred), ls, "keras")
     p = softmax(y_pred, axis=-1) if from_logits else y_pred
     with np.errstate(invalid="ignore", divide="ignore"):
-        q = p / np.sum(p, axis=-1, keepdims=True)
+        q = p / row_sum(p, axis=-1, keepdims=True)
     q = np.clip(q, KERAS_EPSILON, 1.0 - KERAS_EPSILON)
     a = _per_class(alpha, y_pred.shape[1], y_pred.dtype, "alpha")
     cce = -y * np.log(q)
     weighting = np.power(1.0 - q, gamma) * a
-    return np.sum(weighting * cce, axis=-1)
+    return row_sum(weighting * cce, axis=-1)
 
 
 def _sparse_torch(
@@ -219,7 +232,7 @@ def _sparse_torch(
     # cross_entropy_loss_label_smoothing: smooth = -(input * weight).sum(class_dim)
     c = log_p.shape[1]
     with np.errstate(invalid="ignore"):
-        smooth = -np.sum(_wmul(w, log_p) if w is not None else log_p, axis=-1)
+        smooth = -row_sum(_wmul(w, log_p) if w is not None else log_p, axis=-1)
         return (1.0 - ls) * nll + smooth * (ls / c)
 
 
@@ -295,7 +308,7 @@ def sparse_categorical_crossentropy(
             # JAX/NumPy/PyTorch backends: renormalise, clip, log -- the same operations as
             # _keras_log_probs applied to the one entry per row that is used (bit-identical).
             with np.errstate(invalid="ignore", divide="ignore"):
-                p_y = _gather(p, idx) / np.sum(p, axis=-1)
+                p_y = _gather(p, idx) / row_sum(p, axis=-1)
             loss = -np.log(np.clip(p_y, KERAS_EPSILON, 1.0 - KERAS_EPSILON)) + 0.0
         else:
             # TensorFlow backend: clip, log, then sparse_softmax_cross_entropy_with_logits, whose
@@ -303,11 +316,14 @@ def sparse_categorical_crossentropy(
             q = np.clip(p, KERAS_EPSILON, 1.0 - KERAS_EPSILON)
             if q.dtype == np.float32:  # TF's own order of operations, for its float32 rounding
                 logits = np.log(q)
-                m = logits.max(axis=-1)
-                loss = (np.log(np.sum(np.exp(logits - m[:, None]), axis=-1))
+                m = row_max(logits)
+                loss = (np.log(row_sum(np.exp(logits - m[:, None]), axis=-1))
                         - (_gather(logits, idx) - m) + 0.0)
             else:  # the same value without N*C logs and exps (exact to float64 rounding)
-                loss = np.log(np.sum(q, axis=-1)) - np.log(_gather(q, idx)) + 0.0
+                loss = np.log(row_sum(q, axis=-1)) - np.log(_gather(q, idx)) + 0.0
+        return loss if w is None else _wmul(w[idx], loss)
+    if from_logits and not ls:  # only the true class's log-softmax is needed
+        loss = -_log_softmax_at(np.asarray(y_pred), idx) + 0.0
         return loss if w is None else _wmul(w[idx], loss)
     log_p = _categorical_log_probs(y_pred, from_logits, conv)
     if conv == "torch":
@@ -315,7 +331,7 @@ def sparse_categorical_crossentropy(
     if ls:
         # Same numbers as categorical_crossentropy on the smoothed one-hot targets.
         y = _smooth_categorical(_one_hot(idx, c, y_pred.dtype), ls, "keras")
-        loss = -np.sum(xlogy_from_log(y, log_p), axis=-1) + 0.0
+        loss = -row_sum(xlogy_from_log(y, log_p), axis=-1) + 0.0
     else:
         loss = -_gather(log_p, idx) + 0.0
     if w is not None:
@@ -490,8 +506,8 @@ def poly1_cross_entropy(
     y = _dense(y_true, y_pred)
     log_p = log_softmax(y_pred, axis=-1)
     p = softmax(y_pred, axis=-1)
-    one_minus_pt = np.sum(y * (1.0 - p), axis=-1)
-    ce = -np.sum(xlogy_from_log(y, log_p), axis=-1)
+    one_minus_pt = row_sum(y * (1.0 - p), axis=-1)
+    ce = -row_sum(xlogy_from_log(y, log_p), axis=-1)
     return ce + epsilon * one_minus_pt + 0.0
 
 
@@ -539,7 +555,7 @@ def brier_score(
             )
         return np.square(y[:, 0] - y_pred[:, 0])
     y = _dense(yt, y_pred)
-    loss = np.sum(np.square(y - y_pred), axis=-1)
+    loss = row_sum(np.square(y - y_pred), axis=-1)
     if c == 2:
         loss = loss * 0.5
     return loss
