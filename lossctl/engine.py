@@ -41,7 +41,7 @@ from lossctl.result import Result
 from lossctl.validation import (
     Input,
     as_2d,
-    check_finite,
+    finite_bounds,
     dense_target,
     index_labels,
     sample_weights,
@@ -308,7 +308,7 @@ class Computation(ElementFeeds, RoleFeeds, Parts, Resampling):
                                "whatever the prediction" if renormalised else
                                "not a distribution over classes"),
                 source=ps.name, hint=f"use {spec.binary_alternative}")
-        check_finite(pred, ps, start, "prediction")
+        bounds = finite_bounds(pred, ps, start, "prediction")
         true = as_2d(y_true, ts)
         if true.shape[0] != n:
             from lossctl import mismatch
@@ -329,7 +329,7 @@ class Computation(ElementFeeds, RoleFeeds, Parts, Resampling):
                                   options=self.options)
         pred = preds.check_domain(pred, ps, start, spec=spec, options=self.options,
                                   convention=self.convention, counters=self.counters,
-                                  details=self.details)
+                                  details=self.details, bounds=bounds)
         if self.diagnose:
             self.diagnostics.block(true, pred, sample_weight, start, index_target)
         values, elementwise = self._values(target, pred, valid, ts, start)

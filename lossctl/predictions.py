@@ -62,11 +62,15 @@ def _not_probabilities(pred: np.ndarray, far: np.ndarray, inp: Input, start: int
 
 
 def _probabilities(pred: np.ndarray, inp: Input, start: int, spec: LossSpec, convention: str,
-                   counters: Any, details: bool) -> np.ndarray:
+                   counters: Any, details: bool, bounds: tuple[float, float] | None,
+                   ) -> np.ndarray:
     # whole-array min/max are contiguous SIMD passes; per-row statistics are computed only
     # where something can need them (numpy's axis=1 reductions are slow on short rows)
-    lo = pred.min() if pred.size else 0.5  # an empty block is in range
-    hi = pred.max() if pred.size else 0.5
+    if bounds is not None:
+        lo, hi = bounds
+    else:
+        lo = pred.min() if pred.size else 0.5  # an empty block is in range
+        hi = pred.max() if pred.size else 0.5
     scores = False  # non-negative scores above 1, which Keras renormalises
     if lo < 0 or hi > 1:
         far = (pred < -PROB_TOLERANCE) | (pred > 1 + PROB_TOLERANCE)
@@ -109,12 +113,13 @@ def _probabilities(pred: np.ndarray, inp: Input, start: int, spec: LossSpec, con
 
 def check_domain(pred: np.ndarray, inp: Input, start: int, *, spec: LossSpec,
                  options: dict[str, Any], convention: str, counters: Any,
-                 details: bool) -> np.ndarray:
+                 details: bool, bounds: tuple[float, float] | None = None) -> np.ndarray:
     """Check the predictions against what the loss takes with these options; returns them
-    (probabilities within rounding noise of [0, 1] clipped into it)."""
+    (probabilities within rounding noise of [0, 1] clipped into it). ``bounds``: the
+    predictions' smallest and largest value, when already known."""
     kind = spec.prediction_kind(options)
     if kind == "probabilities":
-        return _probabilities(pred, inp, start, spec, convention, counters, details)
+        return _probabilities(pred, inp, start, spec, convention, counters, details, bounds)
     if kind == "log-probabilities":
         pos = pred > PROB_TOLERANCE
         if pos.any():

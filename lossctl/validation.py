@@ -23,6 +23,7 @@ __all__ = [
     "as_2d",
     "check_finite",
     "dense_target",
+    "finite_bounds",
     "index_labels",
     "sample_weights",
     "shown",
@@ -126,6 +127,18 @@ def check_finite(a: np.ndarray, inp: Input, start: int, what: str) -> None:
             **inp.where(start + i),
             hint="remove or fix the row; NaN usually means the model diverged upstream",
         )
+
+
+def finite_bounds(a: np.ndarray, inp: Input, start: int, what: str) -> tuple[float, float] | None:
+    """:func:`check_finite`, returning the smallest and largest value (``None`` for an empty
+    or non-float array): NaN and +-inf propagate into the minimum or maximum, so the two
+    passes that find the range also find a value that is not finite."""
+    if a.dtype.kind != "f" or a.size == 0:
+        return None
+    lo, hi = a.min(), a.max()
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        check_finite(a, inp, start, what)
+    return float(lo), float(hi)
 
 
 def _first_row(mask: np.ndarray) -> int:
