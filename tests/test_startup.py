@@ -178,3 +178,31 @@ def test_main_freezes_what_the_run_made_before_the_interpreter_shuts_down():
     assert r.returncode == 0, r.stderr
     frozen = int(r.stderr.rsplit("frozen=", 1)[1])
     assert frozen > 1000, r.stderr
+
+
+_THREADS = ("import atexit, os, sys; sys.argv = ['lossctl', 'compute', 'scce', "
+            "'samples/digits_labels.npy', 'samples/digits_probs.npy', '--threads', '1']; "
+            "atexit.register(lambda: sys.stderr.write("
+            "f\"threads={len(os.listdir('/proc/self/task'))} "
+            "blas={os.environ.get('OPENBLAS_NUM_THREADS')}\")); "
+            "from lossctl.cli.root import main; main()")
+
+
+@pytest.mark.skipif(not __import__("os").path.isdir("/proc/self/task"), reason="Linux /proc")
+@pytest.mark.skipif((__import__("os").cpu_count() or 1) < 2, reason="one core: one BLAS thread")
+def test_the_cli_gives_openblas_one_thread_unless_the_user_chose():
+    """numpy's OpenBLAS would start a spinning thread per core beside lossctl's own block
+    threads; the CLI asks for one before numpy is imported, and a user's setting wins."""
+    def run(**env: str) -> tuple[int, str]:
+        base = subprocess_env(**env)
+        if not env:
+            base.pop("OPENBLAS_NUM_THREADS", None)
+        r = subprocess.run([sys.executable, "-c", _THREADS], capture_output=True, text=True,
+                           env=base, cwd=ROOT, timeout=60)
+        assert r.returncode == 0, r.stderr
+        threads, blas = r.stderr.rsplit("threads=", 1)[1].split()
+        return int(threads), blas.split("=", 1)[1]
+
+    ours, chosen = run(), run(OPENBLAS_NUM_THREADS="2")
+    assert ours[1] == "1" and chosen[1] == "2"
+    assert chosen[0] == ours[0] + 1  # the user's second BLAS thread, and only that
