@@ -259,3 +259,33 @@ def test_block_text_chunks_are_bounded():
     chunks = list(block_text(cols, 2 * TEXT_CELLS, RowStyle(sep=",")))
     assert sum(r for _, _, r in chunks) == 2 * TEXT_CELLS
     assert max(r for _, _, r in chunks) * 4 <= TEXT_CELLS
+
+
+@pytest.mark.parametrize("cores", [1, 2, 3])
+def test_block_text_on_several_threads_is_the_text_of_one_in_row_order(cores, monkeypatch):
+    """A large block is formatted in chunks on a pool of threads (one per core) and written in
+    row order; the text is the cell-by-cell rule's whatever the number of threads."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import lossctl.out.rows as rows
+
+    submitted = []
+
+    class Counting(ThreadPoolExecutor):
+        def submit(self, fn, *args, **kwargs):
+            submitted.append(args[1])  # the chunk's rows
+            return super().submit(fn, *args, **kwargs)
+
+    pool = Counting(cores) if cores > 1 else None
+    monkeypatch.setattr(rows, "_POOL", [pool])
+    flat = block(3 * TEXT_CELLS // 4 + 17)
+    n = flat[0].shape[0]
+    text = "".join(t for t, _, _ in block_text([c.reshape(-1, 1) for c in flat], n,
+                                               RowStyle(sep=",")))
+    assert text == "".join(",".join(r) + "\n" for r in cell_rows(flat, csv_token))
+    if pool is None:
+        assert not submitted
+    else:
+        assert sum(submitted) == n and len(submitted) >= cores  # every row, on the threads
+        assert max(submitted) * 4 * cores <= TEXT_CELLS + 4 * cores  # the same cells in flight
+        pool.shutdown()

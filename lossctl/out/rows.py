@@ -28,6 +28,9 @@ __all__ = ["BULK_CELLS", "TEXT_CELLS", "RowStyle", "block_text"]
 TEXT_CELLS = 1 << 18
 #: Chunks of fewer cells are formatted cell by cell (the fixed cost of the kernels, the import).
 BULK_CELLS = 1 << 12
+#: Blocks of at least twice this many cells are formatted in chunks of at least this many on
+#: several threads, in order.
+PARALLEL_CELLS = 1 << 15
 
 
 @record
@@ -60,14 +63,44 @@ def block_text(parts: list[Any], n: int, style: RowStyle) -> Iterator[tuple[str,
     width = sum(p.shape[1] for p in parts)
     if width == 0:  # rows without cells: no text, as cell by cell
         return
-    step = max(1, TEXT_CELLS // width)
-    for a in range(0, n, step):
-        b = min(n, a + step)
+    bulk = n * width >= BULK_CELLS and _bulk_kinds(parts, style)
+    pool = _pool() if bulk and n * width >= 2 * PARALLEL_CELLS else None
+    ways = pool._max_workers if pool is not None else 1
+    # chunks of at most TEXT_CELLS cells in flight in all, a share of them on each thread
+    step = max(1, TEXT_CELLS // width // ways, -(-PARALLEL_CELLS // width) if ways > 1 else 1)
+    ranges = [(a, min(n, a + step)) for a in range(0, n, step)]
+    if pool is not None:
+        for i in range(0, len(ranges), ways):
+            futures = [pool.submit(_bulk_text, [p[a:b] for p in parts], b - a, style)
+                       for a, b in ranges[i:i + ways]]
+            for (a, b), f in zip(ranges[i:i + ways], futures):
+                yield (*f.result(), b - a)
+        return
+    for a, b in ranges:
         chunk = [p[a:b] for p in parts]
-        if (b - a) * width >= BULK_CELLS and _bulk_kinds(parts, style):
+        if (b - a) * width >= BULK_CELLS and bulk:
             yield (*_bulk_text(chunk, b - a, style), b - a)
         else:
             yield (*_cell_text(chunk, style), b - a)
+
+
+_POOL: list[Any] = []
+
+
+def _pool() -> Any:
+    """Threads formatting the chunks of a block side by side (pyarrow's kernels release the
+    GIL), one per core; None on one core."""
+    if not _POOL:
+        import os
+        from concurrent.futures import ThreadPoolExecutor
+
+        try:
+            cores = len(os.sched_getaffinity(0))
+        except (AttributeError, OSError):
+            cores = os.cpu_count() or 1
+        _POOL.append(ThreadPoolExecutor(cores, thread_name_prefix="lossctl-text")
+                     if cores > 1 else None)
+    return _POOL[0]
 
 
 def _bulk_kinds(parts: list[Any], style: RowStyle) -> bool:
