@@ -35,12 +35,16 @@ _WRITTEN = "check that the file was written completely"
 _EMPTY = "check that the table is not empty"
 
 
-def arrow_column(col, name: str) -> np.ndarray:
-    """A pyarrow (Chunked)Array -> 1-D numpy with the block dtype rule."""
+def arrow_column(col, name: str, *, narrow: bool = False) -> np.ndarray:
+    """A pyarrow (Chunked)Array -> 1-D numpy with the block dtype rule. ``narrow``: a float16
+    or float32 array without nulls comes back in its own dtype, without a copy where pyarrow
+    allows one, for a caller that widens it as it copies it into the block."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     t = col.type
+    if narrow and not col.null_count and (pa.types.is_float32(t) or pa.types.is_float16(t)):
+        return col.to_numpy(zero_copy_only=False)
     if pa.types.is_dictionary(t):
         col = pc.cast(col, t.value_type)
         t = col.type
@@ -83,7 +87,8 @@ def assemble_parts(parts: list[np.ndarray], n: int) -> np.ndarray:
     if not parts:
         out = np.empty((n, 0), dtype=np.float64)
     elif any(p.dtype.kind == "U" for p in parts):
-        parts = [p if p.dtype.kind == "U" else to_str(p) for p in parts]
+        parts = [p if p.dtype.kind == "U" else
+                 to_str(p.astype(np.float64) if p.dtype.kind == "f" else p) for p in parts]
         width = max(p.dtype.itemsize // 4 for p in parts) or 1
         out = np.empty((n, k), dtype=f"<U{width}")
     elif all(p.dtype == np.int64 for p in parts):
@@ -125,8 +130,8 @@ class _Plan:
                 col = batch.column(pos[sg.field])
                 if validate:
                     col.validate(full=True)
-                if sg.kind == "scalar":
-                    cache[sg.field] = arrow_column(col, sg.name)[:, None]
+                if sg.kind == "scalar":  # float32 widened as assemble_parts copies it
+                    cache[sg.field] = arrow_column(col, sg.name, narrow=True)[:, None]
                 else:
                     cache[sg.field] = lists.dense(col, sg, first_row)
         if self.array is not None:
