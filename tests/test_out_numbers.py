@@ -277,7 +277,7 @@ def test_block_text_on_several_threads_is_the_text_of_one_in_row_order(cores, mo
             return super().submit(fn, *args, **kwargs)
 
     pool = Counting(cores) if cores > 1 else None
-    monkeypatch.setattr(rows, "_POOL", [pool])
+    monkeypatch.setattr(rows, "_POOL", [(pool, cores)])
     flat = block(3 * TEXT_CELLS // 4 + 17)
     n = flat[0].shape[0]
     text = "".join(t for t, _, _ in block_text([c.reshape(-1, 1) for c in flat], n,

@@ -64,10 +64,11 @@ def block_text(parts: list[Any], n: int, style: RowStyle) -> Iterator[tuple[str,
     if width == 0:  # rows without cells: no text, as cell by cell
         return
     bulk = n * width >= BULK_CELLS and _bulk_kinds(parts, style)
-    pool = _pool() if bulk and n * width >= 2 * PARALLEL_CELLS else None
-    ways = pool._max_workers if pool is not None else 1
-    # chunks of at most TEXT_CELLS cells in flight in all, a share of them on each thread
-    step = max(1, TEXT_CELLS // width // ways, -(-PARALLEL_CELLS // width) if ways > 1 else 1)
+    pool, ways = _pool() if bulk and n * width >= 2 * PARALLEL_CELLS else (None, 1)
+    # TEXT_CELLS cells in flight in all, a share on each thread, PARALLEL_CELLS at least
+    step = max(1, TEXT_CELLS // width // ways)
+    if pool is not None:
+        step = max(step, -(-PARALLEL_CELLS // width))
     ranges = [(a, min(n, a + step)) for a in range(0, n, step)]
     if pool is not None:
         for i in range(0, len(ranges), ways):
@@ -84,22 +85,23 @@ def block_text(parts: list[Any], n: int, style: RowStyle) -> Iterator[tuple[str,
             yield (*_cell_text(chunk, style), b - a)
 
 
-_POOL: list[Any] = []
+_POOL: list[tuple[Any, int]] = []
 
 
-def _pool() -> Any:
+def _pool() -> tuple[Any, int]:
     """Threads formatting the chunks of a block side by side (pyarrow's kernels release the
-    GIL), one per core; None on one core."""
+    GIL), one per core (:func:`lossctl.budget.threads`), and their number; ``(None, 1)`` on
+    one core."""
     if not _POOL:
-        import os
-        from concurrent.futures import ThreadPoolExecutor
+        from lossctl import budget
 
-        try:
-            cores = len(os.sched_getaffinity(0))
-        except (AttributeError, OSError):
-            cores = os.cpu_count() or 1
-        _POOL.append(ThreadPoolExecutor(cores, thread_name_prefix="lossctl-text")
-                     if cores > 1 else None)
+        cores = budget.threads()
+        if cores > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            _POOL.append((ThreadPoolExecutor(cores, thread_name_prefix="lossctl-text"), cores))
+        else:
+            _POOL.append((None, 1))
     return _POOL[0]
 
 
