@@ -21,11 +21,25 @@ main()
 """
 
 
-def _cli_modules(*argv: str) -> set[str]:
-    proc = subprocess.run([sys.executable, "-c", _PROBE, *argv], capture_output=True, text=True,
+def _probe(kept: str) -> str:
+    """:data:`_PROBE` reporting the modules that ``kept`` (an expression of ``m``) keeps."""
+    assert 'm.startswith("lossctl.cli.")' in _PROBE
+    return _PROBE.replace('m.startswith("lossctl.cli.")', kept)
+
+
+def _loaded(probe: str, *argv: str, codes: tuple[int, ...] | None = None) -> set[str]:
+    """The modules ``probe`` reports after ``lossctl ARGV`` in a process of its own (its exit
+    status one of ``codes``, when given)."""
+    proc = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True,
                           env=subprocess_env(), cwd=ROOT, timeout=120)
+    if codes is not None:
+        assert proc.returncode in codes, proc.stderr
     line = [ln for ln in proc.stderr.splitlines() if ln.startswith("MODULES ")][-1]
     return set(line.split()[1:])
+
+
+def _cli_modules(*argv: str) -> set[str]:
+    return _loaded(_PROBE, *argv)
 
 
 @pytest.mark.parametrize(("argv", "own", "others"), [
@@ -80,10 +94,7 @@ def test_root_help_lists_summaries_equal_to_each_commands_own_help():
 
 @pytest.mark.parametrize("argv", [("--help",), ("--version",), ("comptue",)])
 def test_root_help_version_and_typos_load_no_command_and_no_registry(argv):
-    probe = _PROBE.replace('m.startswith("lossctl.cli.")', 'm.startswith("lossctl.")')
-    proc = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True,
-                          env=subprocess_env(), cwd=ROOT, timeout=120)
-    mods = set([ln for ln in proc.stderr.splitlines() if ln.startswith("MODULES ")][-1].split()[1:])
+    mods = _loaded(_probe('m.startswith("lossctl.")'), *argv)
     assert not mods & {f"lossctl.cli.{m}" for m in COMMAND_MODULES}, mods
     assert "lossctl.losses.registry" not in mods and "lossctl.losses.spec" not in mods, mods
 
@@ -91,9 +102,7 @@ def test_root_help_version_and_typos_load_no_command_and_no_registry(argv):
 COMMAND_MODULES = ("compute", "convert", "catalog", "inspect")
 
 
-_HEAVY_PROBE = _PROBE.replace(
-    'sorted(m for m in sys.modules if m.startswith("lossctl.cli."))',
-    'sorted(m for m in sys.modules if m.split(".")[0] == "matplotlib" or m == "lossctl.plot")')
+_HEAVY_PROBE = _probe('m.split(".")[0] == "matplotlib" or m == "lossctl.plot"')
 
 
 @pytest.mark.parametrize("argv", [
@@ -105,11 +114,7 @@ def test_matplotlib_is_imported_only_for_a_plot(argv, tmp_path):
     """matplotlib (the plot extra) is loaded by ``--plot`` alone: ``lossctl.plot`` is the
     only module that imports it, inside its functions."""
     def loaded(*args: str) -> set[str]:
-        proc = subprocess.run([sys.executable, "-c", _HEAVY_PROBE, *args], capture_output=True,
-                              text=True, env=subprocess_env(), cwd=ROOT, timeout=120)
-        assert proc.returncode == 0, proc.stderr
-        return set([ln for ln in proc.stderr.splitlines()
-                    if ln.startswith("MODULES ")][-1].split()[1:])
+        return _loaded(_HEAVY_PROBE, *args, codes=(0,))
 
     assert not loaded(*argv)
     if argv[0] == "compute" and "--help" not in argv:  # the probe sees it when it is loaded
@@ -117,10 +122,8 @@ def test_matplotlib_is_imported_only_for_a_plot(argv, tmp_path):
                                                          str(tmp_path / "p.png"))
 
 
-_REMOTE_PROBE = _PROBE.replace(
-    'sorted(m for m in sys.modules if m.startswith("lossctl.cli."))',
-    'sorted(m for m in sys.modules if m.split(".")[0] in ("fsspec", "s3fs", "botocore", '
-    '"aiobotocore") or m == "lossctl.io.remote")')
+_REMOTE_PROBE = _probe('m.split(".")[0] in ("fsspec", "s3fs", "botocore", "aiobotocore") '
+                       'or m == "lossctl.io.remote"')
 
 
 @pytest.mark.parametrize("argv", [
@@ -132,21 +135,15 @@ def test_fsspec_is_imported_only_for_a_remote_path(argv):
     """fsspec (the s3/gcs/... extras) is loaded only when an input has a protocol: help and
     local computations never import it (lossctl.io.remote itself is light and may load)."""
     def loaded(*args: str) -> set[str]:
-        proc = subprocess.run([sys.executable, "-c", _REMOTE_PROBE, *args], capture_output=True,
-                              text=True, env=subprocess_env(), cwd=ROOT, timeout=120)
-        assert proc.returncode in (0, 1), proc.stderr
-        return set([ln for ln in proc.stderr.splitlines()
-                    if ln.startswith("MODULES ")][-1].split()[1:])
+        return _loaded(_REMOTE_PROBE, *args, codes=(0, 1))
 
     assert not loaded(*argv) - {"lossctl.io.remote"}
     if "--help" not in argv:  # the probe sees fsspec when a path asks for it
         assert "fsspec" in loaded("compute", "scce", "memory://nowhere/y.csv", argv[3])
 
 
-_POOL_PROBE = _PROBE.replace(
-    'sorted(m for m in sys.modules if m.startswith("lossctl.cli."))',
-    'sorted(m for m in sys.modules if m.split(".")[0] in ("numpy", "dask", "distributed", '
-    '"multiprocessing") or m in ("concurrent.futures.process", "lossctl.distribute"))')
+_POOL_PROBE = _probe('m.split(".")[0] in ("numpy", "dask", "distributed", "multiprocessing") '
+                     'or m in ("concurrent.futures.process", "lossctl.distribute")')
 
 
 @pytest.mark.parametrize("argv", [
@@ -156,10 +153,7 @@ _POOL_PROBE = _PROBE.replace(
 def test_the_process_pool_and_dask_load_only_for_jobs(argv):
     """``--jobs`` and ``--scheduler`` (lossctl.distribute) load the process pool and Dask;
     help loads neither (nor numpy), and a computation in one process neither."""
-    proc = subprocess.run([sys.executable, "-c", _POOL_PROBE, *argv], capture_output=True,
-                          text=True, env=subprocess_env(), cwd=ROOT, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    mods = set([ln for ln in proc.stderr.splitlines() if ln.startswith("MODULES ")][-1].split()[1:])
+    mods = _loaded(_POOL_PROBE, *argv, codes=(0,))
     heavy = {m for m in mods if m.split(".")[0] != "numpy"}
     assert not heavy, heavy
     if "--help" in argv:
