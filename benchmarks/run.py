@@ -127,6 +127,18 @@ def _write_stamp(stamp: str) -> None:
         f.write(_stamp_text())
 
 
+def _stale(paths: list[str], stamp: str, what: str, log: Callable[[str], None],
+           valid: Callable[[], bool] = lambda: True) -> bool:
+    """Whether a generator must (re)write ``paths``: they are not fresh (:func:`_fresh`) or
+    not ``valid()``. Then it says so (``generating WHAT``) and drops the stamp first, so that
+    an interrupted write is never taken for a finished one."""
+    if _fresh(paths, stamp) and valid():
+        return False
+    log(f"generating {what}")
+    _remove(stamp)
+    return True
+
+
 def _stamp_text() -> str:
     return json.dumps({"gen_version": GEN_VERSION, "seed": SEED, "classes": CLASSES, "chunk": GEN_CHUNK})
 
@@ -140,12 +152,11 @@ def generate_pair(data: str, name: str, rows: int, *, log: Callable[[str], None]
     lab = os.path.join(data, f"{name}_labels.npy")
     prob = os.path.join(data, f"{name}_probs.npy")
     stamp = os.path.join(data, f"{name}.stamp")
-    if _fresh([lab, prob], stamp) and _npy_shape(lab)[0] == (rows,) and _npy_shape(prob)[0] == (rows, CLASSES):
+    if not _stale([lab, prob], stamp, f"{name}: {rows:,} x {CLASSES} float32 probabilities + "
+                  f"int64 labels ({(rows * (CLASSES * 4 + 8)) / 1e9:.2f} GB)", log,
+                  lambda: _npy_shape(lab)[0] == (rows,) and _npy_shape(prob)[0] == (rows, CLASSES)):
         return lab, prob
-    log(f"generating {name}: {rows:,} x {CLASSES} float32 probabilities + int64 labels "
-        f"({(rows * (CLASSES * 4 + 8)) / 1e9:.2f} GB)")
     t0 = time.perf_counter()
-    _remove(stamp)
     with open(lab + ".tmp", "wb") as fl, open(prob + ".tmp", "wb") as fp:
         _npy_header(fl, np.dtype(np.int64), (rows,))
         _npy_header(fp, np.dtype(np.float32), (rows, CLASSES))
@@ -201,10 +212,9 @@ def generate_segmentation(data: str, *, log: Callable[[str], None]) -> tuple[str
     lab = os.path.join(data, "seg_labels.npy")
     logit = os.path.join(data, "seg_logits.npy")
     stamp = os.path.join(data, "seg.stamp")
-    if _fresh([lab, logit], stamp) and _npy_shape(logit)[0] == SEG_SHAPE:
+    if not _stale([lab, logit], stamp, f"segmentation maps: logits {SEG_SHAPE} float32, labels "
+                  "uint8", log, lambda: _npy_shape(logit)[0] == SEG_SHAPE):
         return lab, logit
-    log(f"generating segmentation maps: logits {SEG_SHAPE} float32, labels uint8")
-    _remove(stamp)
     rng = np.random.default_rng(12)
     with open(lab + ".tmp", "wb") as fl, open(logit + ".tmp", "wb") as fz:
         _npy_header(fl, np.dtype(np.uint8), (n, h, w))
@@ -230,11 +240,9 @@ def generate_csv(data: str, name: str, lab_npy: str, prob_npy: str, *, log: Call
     lab = os.path.join(data, f"{name}_labels.csv")
     prob = os.path.join(data, f"{name}_probs.csv")
     stamp = os.path.join(data, f"{name}.csv.stamp")
-    if _fresh([lab, prob], stamp):
+    if not _stale([lab, prob], stamp, f"{name} CSV", log):
         return lab, prob
-    log(f"generating {name} CSV")
     t0 = time.perf_counter()
-    _remove(stamp)
     y = np.load(lab_npy, mmap_mode="r")
     p = np.load(prob_npy, mmap_mode="r")
     fmt = ",".join(["%.7g"] * CLASSES)
@@ -258,10 +266,8 @@ def generate_shards(data: str, name: str, files: list[str], shards: int, *,
     folders ``{name}_{i}/part-{k}.{ext}`` of the same rows (the values are the files' own)."""
     out = [os.path.join(data, f"{name}_{i}") for i in range(len(files))]
     stamp = os.path.join(data, f"{name}.shards.stamp")
-    if _fresh(out, stamp):
+    if not _stale(out, stamp, f"{name} ({shards} shards)", log):
         return out
-    log(f"generating {name} ({shards} shards)")
-    _remove(stamp)
     for src, folder in zip(files, out):
         shutil.rmtree(folder, ignore_errors=True)
         os.makedirs(folder)
@@ -286,10 +292,8 @@ def generate_logits(data: str, name: str, prob_npy: str, *, log: Callable[[str],
     """``log(p)`` of the probabilities as float32 logits (the softmax of each row is p again)."""
     out = os.path.join(data, f"{name}_logits.npy")
     stamp = os.path.join(data, f"{name}.logits.stamp")
-    if _fresh([out], stamp):
+    if not _stale([out], stamp, f"{name} logits", log):
         return out
-    log(f"generating {name} logits")
-    _remove(stamp)
     p = np.load(prob_npy, mmap_mode="r")
     with open(out + ".tmp", "wb") as f:
         _npy_header(f, np.dtype(np.float32), p.shape)
@@ -311,10 +315,8 @@ def generate_parquet(data: str, name: str, lab_npy: str, prob_npy: str, *,
 
     out = os.path.join(data, f"{name}.parquet")
     stamp = os.path.join(data, f"{name}.parquet.stamp")
-    if _fresh([out], stamp):
+    if not _stale([out], stamp, f"{name} Parquet", log):
         return out
-    log(f"generating {name} Parquet")
-    _remove(stamp)
     y = np.load(lab_npy, mmap_mode="r")
     p = np.load(prob_npy, mmap_mode="r")
     schema = pa.schema([("label", pa.int64())] + [(f"p{j}", pa.float32()) for j in range(CLASSES)])
