@@ -24,8 +24,6 @@ runner = CliRunner()
 R = 200  # replicates: enough for an interval, quick
 
 
-
-
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
     """Labels and a city column in one file; three models of unequal quality per city."""
