@@ -111,6 +111,28 @@ class TestNumerics:
             assert fn(x).dtype == np.float32
 
 
+
+    @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+    @pytest.mark.parametrize("c", [1, 3, 7, 8, 10, 17, 64, 129])
+    def test_row_sum_and_row_max_give_numpys_bits(self, dtype, c):
+        rng = np.random.default_rng(c)
+        x = (rng.standard_normal((300, c)) * 10.0 ** rng.integers(-9, 9, (300, c))).astype(dtype)
+        for a in (x, np.asfortranarray(x), x[::2], x[:, ::-1]):
+            assert nm.row_sum(a).tobytes() == np.sum(a, axis=-1).tobytes()
+            assert nm.row_sum(a, keepdims=True).shape == (len(a), 1)
+            assert nm.row_max(a).tobytes() == np.max(a, axis=-1).tobytes()
+
+    def test_row_sum_probe_rejects_an_order_that_is_not_numpys(self, monkeypatch):
+        """A numpy that summed rows in another order would be caught by the probe, and
+        row_sum would use np.sum (the same bits)."""
+        monkeypatch.setattr(nm, "_VERIFIED", {})
+        monkeypatch.setattr(nm, "_columnwise", nm._sequential_columns)  # not numpy's order for c >= 8
+        assert not nm._columnwise_sum_matches(np.dtype(np.float64), 10)
+        x = nm._probe_values(64, 10)
+        assert nm.row_sum(x).tobytes() == np.sum(x, axis=-1).tobytes()
+        monkeypatch.setattr(nm, "_VERIFIED", {})
+        monkeypatch.undo()
+        assert nm._columnwise_sum_matches(np.dtype(np.float64), 10)
 # ------------------------------------------------------------------------- worked examples
 
 

@@ -200,3 +200,19 @@ def test_the_cli_gives_openblas_one_thread_unless_the_user_chose():
     ours, chosen = run(), run(OPENBLAS_NUM_THREADS="2")
     assert ours[1] == "1" and chosen[1] == "2"
     assert chosen[0] == ours[0] + 1  # the user's second BLAS thread, and only that
+
+
+_LAZY_PROBE = _probe('m in ("numpy.random", "pyarrow.compute")')
+
+
+@pytest.mark.parametrize("argv", [
+    ("compute", "scce", "samples/digits_labels.csv", "samples/digits_probs.csv"),
+    ("compute", "scce", "samples/digits_labels.npy", "samples/digits_probs.npy", "-f", "json"),
+    ("compute", "cce", "samples/digits_onehot.csv", "samples/digits_logits.csv", "--from-logits"),
+])
+def test_a_plain_computation_imports_neither_numpy_random_nor_pyarrow_compute(argv):
+    """Each costs a run 10-50 ms of imports: numpy.random loads only for resampling (``--ci``),
+    pyarrow.compute only for the Arrow casts that need it (nulls, booleans, dictionaries)."""
+    assert not _loaded(_LAZY_PROBE, *argv, codes=(0,))
+    ci = _loaded(_LAZY_PROBE, *argv, "--ci", "95", codes=(0,))
+    assert "numpy.random" in ci  # the probe sees the import when a run needs it

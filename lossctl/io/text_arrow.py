@@ -94,15 +94,19 @@ def _tables(src: TextSource, fp: IO[bytes], idx: list[int]) -> Iterator[tuple[ob
 
 def _check_range(src: TextSource, chunk, table, idx: list[int], line0: int, row0: int) -> None:
     """pyarrow reads a number beyond the float64 range (``1e400``) as inf: make that an error
-    naming the cell, as the other engines do (``inf`` spelled out stays inf)."""
+    naming the cell, as the other engines do (``inf`` spelled out stays inf). The inf test is
+    numpy's on the parsed pieces (no copy for columns without nulls), so that reading text
+    never imports ``pyarrow.compute``."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     for i in idx:
         col = table.column(f"c{i}")
-        if not pa.types.is_floating(col.type) or not pc.any(pc.is_inf(col)).as_py():
+        if not pa.types.is_floating(col.type):
             continue
-        where = np.flatnonzero(pc.is_inf(col).to_numpy(zero_copy_only=False))
+        infs = [np.isinf(p.to_numpy(zero_copy_only=False)) for p in col.chunks]
+        if not any(m.any() for m in infs):
+            continue
+        where = np.flatnonzero(np.concatenate(infs))
         texts = _parse_chunk(src, chunk, [i], line0, row0, text=i).column(f"c{i}")
         try:
             check_range(texts.to_numpy(zero_copy_only=False), where, i)
@@ -379,7 +383,6 @@ def assemble_arrow(cols: list, n: int) -> np.ndarray:
     if not any(not isinstance(c, np.ndarray) for c in cols):
         return assemble(cols, n)
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     if any(isinstance(c, np.ndarray) and c.dtype.kind == "U" for c in cols):
         return assemble([c if isinstance(c, np.ndarray) else arrow_column(c, "") for c in cols], n)
@@ -393,6 +396,8 @@ def assemble_arrow(cols: list, n: int) -> np.ndarray:
         for piece in c.chunks:
             m = len(piece)
             if piece.null_count or pa.types.is_boolean(piece.type):
+                import pyarrow.compute as pc
+
                 if piece.null_count:
                     piece = pc.cast(piece, pa.float64()).fill_null(np.nan)
                 else:
