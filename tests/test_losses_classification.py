@@ -16,6 +16,7 @@ import pytest
 
 from lossctl.errors import DataError, ShapeError, UsageError
 from lossctl.losses import _numerics as nm
+from lossctl.losses import _targets
 from lossctl.losses import binary, categorical, registry
 
 #: the classification losses of both family modules, as one namespace
@@ -117,10 +118,15 @@ class TestNumerics:
     def test_row_sum_and_row_max_give_numpys_bits(self, dtype, c):
         rng = np.random.default_rng(c)
         x = (rng.standard_normal((300, c)) * 10.0 ** rng.integers(-9, 9, (300, c))).astype(dtype)
-        for a in (x, np.asfortranarray(x), x[::2], x[:, ::-1]):
-            assert nm.row_sum(a).tobytes() == np.sum(a, axis=-1).tobytes()
+        for a in (x, np.asfortranarray(x), x[::2], x[:, ::-1], np.asfortranarray(x)[1::3]):
+            # the bits of numpy's sum of the rows laid out contiguously, in any layout (numpy's
+            # own sum of a column-major block adds in another order)
+            c_rows = np.ascontiguousarray(a)
+            assert nm.row_sum(a).tobytes() == np.sum(c_rows, axis=-1).tobytes()
             assert nm.row_sum(a, keepdims=True).shape == (len(a), 1)
-            assert nm.row_max(a).tobytes() == np.max(a, axis=-1).tobytes()
+            assert nm.row_max(a).tobytes() == np.max(c_rows, axis=-1).tobytes()
+            idx = np.arange(len(a)) * 7 % c
+            assert _targets._gather(a, idx).tobytes() == c_rows[np.arange(len(a)), idx].tobytes()
 
     def test_row_sum_probe_rejects_an_order_that_is_not_numpys(self, monkeypatch):
         """A numpy that summed rows in another order would be caught by the probe, and
@@ -130,6 +136,8 @@ class TestNumerics:
         assert not nm._columnwise_sum_matches(np.dtype(np.float64), 10)
         x = nm._probe_values(64, 10)
         assert nm.row_sum(x).tobytes() == np.sum(x, axis=-1).tobytes()
+        f = np.asfortranarray(x)  # the fallback still sums contiguous rows
+        assert nm.row_sum(f).tobytes() == np.sum(x, axis=-1).tobytes()
         monkeypatch.setattr(nm, "_VERIFIED", {})
         monkeypatch.undo()
         assert nm._columnwise_sum_matches(np.dtype(np.float64), 10)
