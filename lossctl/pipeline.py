@@ -206,11 +206,14 @@ class Evaluation:
     def _open(self, stack: contextlib.ExitStack) -> Iterator[tuple[int, tuple]]:
         req = self.request
         ro = self.read_options
+        # blocks of the labels and predictions may be column-major where that saves a copy,
+        # if every loss gives the same bits on them
+        pro = replace(ro, column_major=all(c.spec.layout_free for c in self.computations))
         # class names known up front are labels: a first line of them is data, not a header
-        tro = ro if req.classes is None else replace(ro, known_labels=tuple(req.classes))
+        tro = pro if req.classes is None else replace(pro, known_labels=tuple(req.classes))
         t = stack.enter_context(inputs.open_input(req.y_true, "y_true", tro, self.stdin))
         same = req.y_pred is None
-        p = t if same else stack.enter_context(inputs.open_input(req.y_pred, "y_pred", ro,
+        p = t if same else stack.enter_context(inputs.open_input(req.y_pred, "y_pred", pro,
                                                                  self.stdin))
         w = None if req.sample_weight is None else stack.enter_context(
             inputs.open_input(req.sample_weight, "sample_weight", ro, self.stdin))

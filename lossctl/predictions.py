@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from lossctl.errors import DataError, opt
+from lossctl.losses._numerics import row_sum
 from lossctl.losses.spec import LossSpec
 from lossctl.validation import Input, shown
 
@@ -167,7 +168,7 @@ def predicted(pred: np.ndarray, spec: LossSpec, options: dict[str, Any]
     cls = np.argmax(p, axis=1).astype(np.int64)
     top = p[np.arange(p.shape[0]), cls]
     if kind == "probabilities":
-        s = p.sum(axis=1)
+        s = row_sum(p)  # the same bits on column-major blocks
         conf = np.divide(top, s, out=np.zeros_like(top), where=s > 0)
     elif kind == "log-probabilities":
         conf = np.exp(top)
@@ -175,5 +176,5 @@ def predicted(pred: np.ndarray, spec: LossSpec, options: dict[str, Any]
         conf = None
     else:
         m = p.max(axis=1, keepdims=True)
-        conf = 1.0 / np.exp(p - m).sum(axis=1)
+        conf = 1.0 / row_sum(np.exp(p - m))
     return cls, conf

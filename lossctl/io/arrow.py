@@ -85,8 +85,9 @@ def _arrow_msg(e: Exception) -> str:
     return str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
 
 
-def assemble_parts(parts: list[np.ndarray], n: int) -> np.ndarray:
-    """2-D parts ``(n, w)`` side by side -> one (n, k) array with the block dtype rule."""
+def assemble_parts(parts: list[np.ndarray], n: int, order: str = "C") -> np.ndarray:
+    """2-D parts ``(n, w)`` side by side -> one (n, k) array with the block dtype rule (a float
+    block in ``order``: "F" copies each column contiguously)."""
     if len(parts) == 1 and parts[0].flags.writeable and parts[0].flags.c_contiguous \
             and parts[0].dtype in (np.int64, np.float64):
         return parts[0]  # (a fresh array of this batch, e.g. all the columns of one vector)
@@ -101,7 +102,7 @@ def assemble_parts(parts: list[np.ndarray], n: int) -> np.ndarray:
     elif all(p.dtype == np.int64 for p in parts):
         out = np.empty((n, k), dtype=np.int64)
     else:
-        out = np.empty((n, k), dtype=np.float64)
+        out = np.empty((n, k), dtype=np.float64, order=order)
     at = 0
     for p in parts:
         out[:, at : at + p.shape[1]] = p
@@ -124,6 +125,7 @@ class _Plan:
         self.runs = [(segs[int(seg_of[a])], int(local[a]), int(local[b - 1]) + 1)
                      for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
         self.array = next((sg for sg, _, _ in self.runs if sg.kind == "array"), None)
+        self.order = "F" if src.options.column_major else "C"
         for sg, _, _ in self.runs:
             src._check_segment(sg)
 
@@ -143,7 +145,8 @@ class _Plan:
                     cache[sg.field] = lists.dense(col, sg, first_row)
         if self.array is not None:
             return cache[self.array.field]
-        return assemble_parts([cache[sg.field][:, a:b] for sg, a, b in self.runs], batch.num_rows)
+        return assemble_parts([cache[sg.field][:, a:b] for sg, a, b in self.runs], batch.num_rows,
+                              self.order)
 
 
 class _ArrowSource(Source):

@@ -155,10 +155,15 @@ class _BadText(Exception):
         self.row = row
 
 
-def npy_convert(raw: np.ndarray) -> np.ndarray:
-    """NPY dtype -> block dtype: bool/ints -> int64, floats -> float64, strings -> '<U'."""
+def npy_convert(raw: np.ndarray, order: str = "C") -> np.ndarray:
+    """NPY dtype -> block dtype: bool/ints -> int64, floats -> float64, strings -> '<U'.
+    ``order="F"``: floats that are widened come back column-major (the same one copy)."""
     kind = raw.dtype.kind
     if kind == "f":
+        if order == "F" and raw.ndim == 2 and raw.dtype != np.float64:
+            out = np.empty(raw.shape, dtype=np.float64, order="F")
+            out[...] = raw
+            return out
         return raw.astype(np.float64, copy=False) if raw.dtype.isnative else raw.astype(np.float64)
     if kind == "b":
         return raw.astype(np.int64)
@@ -401,7 +406,8 @@ class NpySource(Source):
         else:
             all_cols = is_all(idx, self._k)
             for _, view in self._raw_blocks(fp):
-                conv = npy_convert(view if all_cols else view[:, idx])
+                conv = npy_convert(view if all_cols else view[:, idx],
+                                   "F" if self.options.column_major else "C")
                 yield conv.copy() if np.shares_memory(conv, view) else conv  # never hand out the buffer
 
     def _pieces(self, idx: Sequence[int], width: int) -> Iterator[Piece]:

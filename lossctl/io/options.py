@@ -75,6 +75,10 @@ class ReadOptions:
             engine (importing pyarrow would cost more than the parse); larger ones stream.
         known_labels: values known to be data (the class names): a first line of them is never
             taken for a header, and a first line of other names is a header for certain.
+        column_major: float blocks of several columns may be column-major (Fortran order)
+            where building them so saves a transposition: columns of Arrow and CSV tables, and
+            NPY floats that are widened anyway. For consumers whose results do not depend on
+            the layout (the losses with :attr:`LossSpec.layout_free`).
     """
 
     header: bool | None = None
@@ -83,6 +87,7 @@ class ReadOptions:
     chunk_bytes: int = 8 << 20
     small_text_bytes: int = 1 << 20
     known_labels: tuple[str, ...] | None = None
+    column_major: bool = False
 
     def __post_init__(self) -> None:
         if self.known_labels is not None:

@@ -485,8 +485,9 @@ def rebatch(chunks: Iterator[np.ndarray], n: int) -> Iterator[Block]:
         yield Block(concat(pending), start)
 
 
-def assemble(cols: list[np.ndarray], n: int) -> np.ndarray:
-    """1-D column arrays -> one (n, k) array with the block dtype rule."""
+def assemble(cols: list[np.ndarray], n: int, order: str = "C") -> np.ndarray:
+    """1-D column arrays -> one (n, k) array with the block dtype rule (a float block in
+    ``order``: "F" writes each column contiguously)."""
     if not cols:
         return np.empty((n, 0), dtype=np.float64)
     if any(c.dtype.kind == "U" for c in cols):
@@ -496,7 +497,7 @@ def assemble(cols: list[np.ndarray], n: int) -> np.ndarray:
     elif all(c.dtype == np.int64 for c in cols):
         out = np.empty((n, len(cols)), dtype=np.int64)
     else:
-        out = np.empty((n, len(cols)), dtype=np.float64)
+        out = np.empty((n, len(cols)), dtype=np.float64, order=order)
     for j, c in enumerate(cols):
         out[:, j] = c
     return out

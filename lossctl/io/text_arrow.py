@@ -196,7 +196,8 @@ def _table_to_numpy(src: TextSource, table, idx: list[int], row0: int) -> np.nda
                 cols[i] = col  # typed by pyarrow: copied straight into the block below
     except BadCell as bad:
         raise src.cell_error(bad, row0, None)
-    return assemble_arrow([cols[i] for i in idx], table.num_rows)
+    return assemble_arrow([cols[i] for i in idx], table.num_rows,
+                          "F" if src.options.column_major else "C")
 
 
 def _diagnose(src: TextSource, chunk, line0: int, row0: int, arrow_msg: str) -> InputError:
@@ -377,17 +378,18 @@ def _arrow_dtype(col) -> np.dtype:
     return np.dtype(np.int64)  # int64 / bool without nulls
 
 
-def assemble_arrow(cols: list, n: int) -> np.ndarray:
+def assemble_arrow(cols: list, n: int, order: str = "C") -> np.ndarray:
     """Like :func:`~lossctl.io.source.assemble`, but typed pyarrow columns are copied piece by
     piece into the block."""
     if not any(not isinstance(c, np.ndarray) for c in cols):
-        return assemble(cols, n)
+        return assemble(cols, n, order)
     import pyarrow as pa
 
     if any(isinstance(c, np.ndarray) and c.dtype.kind == "U" for c in cols):
         return assemble([c if isinstance(c, np.ndarray) else arrow_column(c, "") for c in cols], n)
     dtypes = [c.dtype if isinstance(c, np.ndarray) else _arrow_dtype(c) for c in cols]
-    out = np.empty((n, len(cols)), dtype=np.int64 if all(d == np.int64 for d in dtypes) else np.float64)
+    ints = all(d == np.int64 for d in dtypes)
+    out = np.empty((n, len(cols)), dtype=np.int64 if ints else np.float64, order="C" if ints else order)
     for j, c in enumerate(cols):
         if isinstance(c, np.ndarray):
             out[:, j] = c

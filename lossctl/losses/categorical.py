@@ -35,6 +35,12 @@ from lossctl.losses._targets import (
     _wmul,
 )
 
+#: Every function here reduces a row only through ``row_sum``, ``row_max`` and ``_gather``
+#: (directly or through ``log_softmax``/``softmax``), whose bits do not depend on the memory
+#: layout: the readers may hand these losses column-major blocks (:attr:`LossSpec.layout_free`;
+#: tests/test_layout.py holds every such loss to it).
+LAYOUT_FREE = True
+
 __all__ = [
     "brier_score",
     "categorical_crossentropy",

@@ -526,6 +526,14 @@ class LossSpec:
         return getattr(importlib.import_module(f"lossctl.losses.{module}"), fn)
 
     @property
+    def layout_free(self) -> bool:
+        """Its function gives the same bits on a column-major ``(N, C)`` block as on a row-major
+        one (its module says so with ``LAYOUT_FREE = True``), so a reader may build such blocks
+        where that saves a transposition (Arrow and CSV columns, widened NPY floats)."""
+        module = self.func.split(":")[0]
+        return bool(getattr(importlib.import_module(f"lossctl.losses.{module}"), "LAYOUT_FREE", False))
+
+    @property
     def doc(self) -> str:
         """The function's docstring: the formula and convention notes shown by ``explain``."""
         return inspect.getdoc(self.load()) or ""
