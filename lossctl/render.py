@@ -385,8 +385,10 @@ def details(data: dict[str, Any], *, console: Console, precision: int = 6) -> No
     grid.add_column(style="bold")
     grid.add_column()
     for key, value in data.items():
-        if not isinstance(value, (list, dict)):
-            grid.add_row(Text(key.replace("_", " ")), Text(format_cell(value, max(precision, 8))))
+        if not isinstance(value, (list, dict)):  # a flag reads yes/no here (1/0 in data)
+            text = ("yes" if value else "no") if isinstance(value, bool) else \
+                format_cell(value, max(precision, 8))
+            grid.add_row(Text(key.replace("_", " ")), Text(text))
     if grid.row_count:
         console.print(grid)
     for key, value in data.items():

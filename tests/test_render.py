@@ -183,3 +183,12 @@ def test_progress_disabled_when_quiet_or_not_a_terminal(monkeypatch):
 def test_progress_refuses_stdout_console():
     with pytest.raises(ValueError, match="stderr"):
         render.progress(Console(file=sys.stdout), quiet=False, description="x")
+
+
+def test_details_grid_reads_a_flag_as_yes_or_no_and_numbers_as_numbers():
+    console = plain_console()
+    render.details({"approximate": True, "exact": False, "buckets": 12, "error_bound": 1 / 3},
+                   console=console, precision=4)
+    lines = [ln.split() for ln in console.file.getvalue().splitlines()]
+    assert lines == [["approximate", "yes"], ["exact", "no"], ["buckets", "12"],
+                     ["error", "bound", "0.33333333"]]
