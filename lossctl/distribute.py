@@ -491,7 +491,8 @@ def run(ev: Any, tasks: list[Task], on_block: Callable | None,
         from lossctl.report import ReportBuilder
 
         builder = ReportBuilder(top=req.top, class_names=req.classes,
-                                offset=ev.computations[0].offset)
+                                offset=ev.computations[0].offset,
+                                per_sample=ev.computations[0].spec.per_sample)
     kept: list = []
     seen: set = set()
     executor = _executor(req)

@@ -349,7 +349,8 @@ class Evaluation:
                 from lossctl.report import ReportBuilder
 
                 builder = ReportBuilder(top=req.top, class_names=req.classes,
-                                        offset=self.computations[0].offset)
+                                        offset=self.computations[0].offset,
+                                        per_sample=self.computations[0].spec.per_sample)
             if self.computations[0].spec.kind == "batch":
                 blocks = self._whole_batch(blocks)
             for start, (yt, yp, w, roles), first in self._computed(blocks):

@@ -24,6 +24,7 @@ from collections.abc import Iterator, Sequence
 from typing import IO, Any
 
 from lossctl.errors import OutputError, UsageError, opt
+from lossctl.report import LABELS
 
 __all__ = ["FORMATS", "check_plot", "paired_difference_figure", "plot_format",
            "report_figure", "result_figure"]
@@ -177,7 +178,8 @@ def _histogram(ax: Any, report: Any, details: dict | None) -> None:
     ax.stairs(counts, edges, fill=True, color=_COLOR, alpha=0.85)
     if log:
         ax.set_xscale("log")
-    ax.set_xlabel("loss (log scale)" if log else "loss")
+    name = LABELS[getattr(report, "per_sample", "loss")][0]
+    ax.set_xlabel(f"{name} (log scale)" if log else name)
     if report.samples and sum(counts) < report.samples:
         ax.text(0.98, 0.95, f"{sum(counts)} of {report.samples} shown", ha="right", va="top",
                 transform=ax.transAxes, fontsize=8)
@@ -187,10 +189,11 @@ def _per_class(ax: Any, report: Any, details: dict | None) -> None:
     rows = report.per_class
     labels = [r.label for r in rows]
     x = list(range(len(rows)))
+    mean = LABELS[getattr(report, "per_sample", "loss")][1]
     ax.bar(x, [r.mean_loss for r in rows], color=_COLOR)
-    ax.set_title("mean loss per class" + (" (elements)" if report.elements else ""))
+    ax.set_title(f"{mean} per class" + (" (elements)" if report.elements else ""))
     ax.set_xlabel("true class")
-    ax.set_ylabel("mean loss")
+    ax.set_ylabel(mean)
     if len(rows) <= 40:
         ax.set_xticks(x, labels, rotation=90 if max(map(len, labels)) > 3 else 0)
     if report.value is not None and report.reduction == "mean" and not report.elements:

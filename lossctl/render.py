@@ -334,9 +334,12 @@ def report(rep: Any, *, console: Console, precision: int = 6, width: int = 30) -
     summary.add_row(Text("flags"), Text(", ".join(counts) if counts else "none"))
     console.print(Panel(summary, title=Text("lossctl compute"), expand=False))
 
+    from lossctl.report import LABELS
+
+    value_name, mean_name, share_name = LABELS[getattr(rep, "per_sample", "loss")]
     if rep.worst:
         has_cls = any(w.true is not None for w in rep.worst)
-        cols = ["row" if shape is None else "sample", "loss"]
+        cols = ["row" if shape is None else "sample", value_name]
         if has_cls:
             cols[1:1] = ["true", "predicted", "confidence"]
         rows = []
@@ -351,10 +354,11 @@ def report(rep: Any, *, console: Console, precision: int = 6, width: int = 30) -
 
     if rep.per_class:
         acc = any(c.accuracy is not None for c in rep.per_class)
-        cols = ["class", "count", "mean loss", "share of loss"] + (["accuracy"] if acc else [])
+        cols = ["class", "count", mean_name] + ([share_name] if share_name else []) + (
+            ["accuracy"] if acc else [])
         rows = []
         for c in rep.per_class:
-            r = [c.label, c.count, c.mean_loss, f"{100 * c.share:.1f}%"]
+            r = [c.label, c.count, c.mean_loss] + ([f"{100 * c.share:.1f}%"] if share_name else [])
             if acc:
                 r.append(None if c.accuracy is None else f"{100 * c.accuracy:.1f}%")
             rows.append(r)
@@ -363,7 +367,8 @@ def report(rep: Any, *, console: Console, precision: int = 6, width: int = 30) -
 
     if rep.histogram:
         biggest = max(b.count for b in rep.histogram)
-        grid = Table(title=Text("per-sample loss"), show_header=True, header_style="bold", box=None)
+        grid = Table(title=Text(f"per-sample {value_name}"), show_header=True, header_style="bold",
+                     box=None)
         grid.add_column(Text("from", justify="right"), justify="right")
         grid.add_column(Text("to", justify="right"), justify="right")
         grid.add_column(Text("count", justify="right"), justify="right")

@@ -8,6 +8,11 @@ pipeline (:mod:`lossctl.pipeline`, ``report=True``) and keeps:
 - a histogram of per-sample losses over log-spaced (or, for signed losses, linear) bins, from a
   bounded reservoir of values (exact when N <= ``reservoir``).
 
+What "worst" means follows ``LossSpec.per_sample``: the highest losses; the wrong rows of an
+accuracy (its per-sample values are 1 right, 0 wrong; per class: the error rate and the share
+of the errors); nothing for a ranking (ROC AUC, average precision), whose per-sample values are
+the scores it ranks: a high score is bad for a negative row and good for a positive one.
+
 :meth:`ReportBuilder.build` returns a plain :class:`Report` (records and lists: JSON-able,
 rendered by :mod:`lossctl.render`). No rich here.
 """
@@ -47,6 +52,15 @@ class Bin:
     count: int
 
 
+#: per ``LossSpec.per_sample``: the name of a sample's value, of a class's mean of them, and
+#: of a class's share of their total (None: not shown)
+LABELS = {
+    "loss": ("loss", "mean loss", "share of loss"),
+    "correct": ("correct", "error rate", "share of errors"),
+    "score": ("score", "mean score", None),
+}
+
+
 @record
 class Report:
     loss: str
@@ -69,17 +83,23 @@ class Report:
     shape: tuple[int, ...] | None = None
     #: the bootstrap interval of the value (``Result.ci`` without its replicate values)
     ci: dict[str, Any] | None = None
+    #: what a per-sample value is (``LossSpec.per_sample``; its names in :data:`LABELS`)
+    per_sample: str = "loss"
 
 
 class ReportBuilder:
     """Accumulates what the report shows, block by block."""
 
     def __init__(self, *, top: int = 10, class_names: Sequence[str] | None = None,
-                 offset: int = 0, reservoir: int = 200_000, seed: int = 0) -> None:
-        self.top = max(int(top), 0)
+                 offset: int = 0, reservoir: int = 200_000, seed: int = 0,
+                 per_sample: str = "loss") -> None:
+        self.per_sample = per_sample
+        # a ranking's scores say nothing about which sample is worst
+        self.top = 0 if per_sample == "score" else max(int(top), 0)
         self.class_names = list(class_names) if class_names else None
         self.offset = offset
-        self._worst: list[tuple[float, int, int | None, int | None, float | None]] = []
+        #: (key, row, true class, predicted class, confidence, value), worst first
+        self._worst: list[tuple[float, int, int | None, int | None, float | None, float]] = []
         self._cls_count = np.zeros(0, dtype=np.int64)
         self._cls_loss = np.zeros(0, dtype=np.float64)
         self._cls_correct = np.zeros(0, dtype=np.int64)
@@ -91,7 +111,6 @@ class ReportBuilder:
         self._seed = seed
         self._rng: np.random.Generator | None = None  # numpy.random is imported only if needed
         self._nonfinite = 0
-        self._total = 0.0
 
     def feed(self, block: Any) -> None:
         v = np.asarray(block.per_sample, dtype=np.float64)
@@ -99,16 +118,17 @@ class ReportBuilder:
         idx = np.arange(block.start, block.start + n)
         finite = np.isfinite(v)
         self._nonfinite += int((~finite).sum())
-        # top-K worst (NaN/inf first: they are what the user must see)
+        # top-K worst (NaN/inf first: they are what the user must see); a wrong row (0) is
+        # the worst of an accuracy's
         if self.top:
-            key = np.where(finite, v, np.inf)
+            key = np.where(finite, -v if self.per_sample == "correct" else v, np.inf)
             k = min(self.top, n)
             cand = np.argpartition(-key, k - 1)[:k] if k < n else np.arange(n)
             for i in cand:
                 t = None if block.true_class is None else int(block.true_class[i])
                 p = None if block.pred_class is None else int(block.pred_class[i])
                 c = None if block.confidence is None else float(block.confidence[i])
-                self._worst.append((float(key[i]), int(idx[i]), t, p, c))
+                self._worst.append((float(key[i]), int(idx[i]), t, p, c, float(v[i])))
             self._worst.sort(key=lambda r: (-r[0], r[1]))
             del self._worst[self.top:]
         # per class: over the rows, or over the elements (pixels, tokens) of N-D samples
@@ -134,7 +154,6 @@ class ReportBuilder:
 
     def _per_class(self, true_class: Any, pred_class: Any, v: np.ndarray) -> None:
         finite = np.isfinite(v)
-        self._total += float(np.sum(v[finite]))
         if true_class is None:
             return
         self._has_classes = True
@@ -185,27 +204,35 @@ class ReportBuilder:
             predictions=getattr(result, "reading", ""),
             elements=getattr(result, "elements", None),
             shape=getattr(result, "shape", None),
+            per_sample=self.per_sample,
         )
-        for key, i, t, p, c in self._worst:
-            rep.worst.append(Worst(i, self.label(t), self.label(p), c, key))
+        for _, i, t, p, c, v in self._worst:
+            rep.worst.append(Worst(i, self.label(t), self.label(p), c, v))
         if self._has_classes:
-            total = self._total if self._total else 1.0
-            for cls in range(self._cls_count.shape[0]):
-                cnt = int(self._cls_count[cls])
-                if cnt == 0:
-                    continue
-                loss_sum = float(self._cls_loss[cls])
-                rep.per_class.append(
-                    ClassRow(
-                        label=self.label(cls) or str(cls),
-                        count=cnt,
-                        mean_loss=loss_sum / cnt,
-                        share=loss_sum / total,
-                        accuracy=(int(self._cls_correct[cls]) / cnt) if self._has_pred else None,
-                    )
-                )
-        rep.histogram = histogram(self._res, bins=bins)
+            rep.per_class = self._class_rows()
+        if self.per_sample != "correct":  # a histogram of 0s and 1s says nothing
+            rep.histogram = histogram(self._res, bins=bins)
         return rep
+
+    def _class_rows(self) -> list[ClassRow]:
+        """Per class: the mean value (an accuracy's: the error rate) and the share of the total
+        (of the errors); a ranking's predicted classes are not defined: no accuracy."""
+        sums, counts = self._cls_loss, self._cls_count
+        if self.per_sample == "correct":
+            sums = counts - sums  # the wrong rows
+        total = float(sums[counts > 0].sum()) if counts.size else 0.0
+        rows = []
+        for cls in range(counts.shape[0]):
+            cnt = int(counts[cls])
+            if cnt == 0:
+                continue
+            part = float(sums[cls])
+            rows.append(ClassRow(
+                label=self.label(cls) or str(cls), count=cnt, mean_loss=part / cnt,
+                share=part / (total or 1.0),
+                accuracy=(int(self._cls_correct[cls]) / cnt)
+                if self._has_pred and self.per_sample != "score" else None))
+        return rows
 
 
 def histogram(values: np.ndarray, *, bins: int = 12) -> list[Bin]:

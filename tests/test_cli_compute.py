@@ -153,6 +153,40 @@ def test_terminal_gets_the_report():
     assert "159" in out  # the worst sample of the digits set (true 4, predicted 8)
 
 
+def test_an_accuracys_report_lists_the_wrong_rows_and_each_class_error_rate():
+    r = run("compute", "accuracy", *DIGITS, "--top", "5", tty=True)
+    assert r.exit_code == 0, r.stderr
+    out = r.stdout
+    worst = out[out.index("worst 5 samples"):out.index("per class")]
+    rows = [ln.split("│")[1:-1] for ln in worst.splitlines() if ln.startswith("│")]
+    assert len(rows) == 5 and all(c[1].strip() != c[2].strip() for c in rows)  # true != predicted
+    assert all(c[-1].strip() == "0" for c in rows)  # 0: wrong
+    assert "error rate" in out and "share of errors" in out and "per-sample" not in out
+    assert "mean loss" not in out and "share of loss" not in out
+
+
+def test_a_rankings_report_ranks_no_sample_worst_and_calls_its_values_scores():
+    binary = (SAMPLES / "binary_labels.csv", SAMPLES / "binary_probs.csv")
+    r = run("compute", "roc_auc", *binary, tty=True)
+    assert r.exit_code == 0, r.stderr
+    out = r.stdout
+    tables = out[out.index("╯"):]  # after the summary panel (whose first row is named loss)
+    assert "worst" not in tables and "mean score" in tables and "per-sample score" in tables
+    assert "loss" not in tables and "accuracy" not in tables
+
+
+def test_a_loss_report_keeps_its_loss_columns_and_puts_non_finite_rows_first(tmp_path):
+    y = csv(tmp_path / "y.csv", [[0], [1], [0]], "label")
+    p = csv(tmp_path / "p.csv", [[0.9, 0.1], [0.5, 0.5], [0.0, 1.0]], "a,b")
+    r = run("compute", "scce", y, p, "--convention", "torch", "--top", "2", tty=True)
+    out = r.stdout
+    worst = out[out.index("worst 2 samples"):out.index("per class")]
+    rows = [ln.split("│")[1:-1] for ln in worst.splitlines() if ln.startswith("│")]
+    assert [c[0].strip() for c in rows] == ["2", "1"], out  # -log(0) first, then -log(0.5)
+    assert rows[0][-1].strip() == "inf" and rows[1][-1].strip() == "0.693147"
+    assert "mean loss" in out and "share of loss" in out
+
+
 def test_same_file_columns():
     r = run("compute", "scce", SAMPLES / "digits_results.csv", "--true-cols", "label", "--pred-cols", "p*")
     assert value(r) == pytest.approx(value(run("compute", "scce", *DIGITS)), rel=1e-15)

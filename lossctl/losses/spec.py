@@ -495,6 +495,10 @@ class LossSpec:
     mean_divisor: str | None = None
     #: a score where higher is better (scikit-learn's d2_*): ``fail_below`` is its gate
     higher_is_better: bool = False
+    #: what one per-sample value is, for the report: "loss" (higher is worse), "correct" (1
+    #: right, 0 wrong: the accuracies' rows), "score" (the score a ranking ranks: no sample is
+    #: worse by its value alone)
+    per_sample: str = "loss"
     #: "module:Class" in lossctl.losses: how scikit-learn reduces the values when it is not a
     #: weighted mean of them (roots or medians per output column, maxima, D² ratios to a null
     #: model; see :mod:`lossctl.losses.reduction`). Used under the sklearn convention, and

@@ -45,6 +45,7 @@ def _spec(**kw) -> LossSpec:
 SPECS: tuple[LossSpec, ...] = (
     _spec(
         name="accuracy",
+        per_sample="correct",
         func="metrics:accuracy",
         summary="Accuracy: the fraction of rows whose predicted class is the true class "
         "(higher is better).",
@@ -59,6 +60,7 @@ SPECS: tuple[LossSpec, ...] = (
     ),
     _spec(
         name="top_k_accuracy",
+        per_sample="correct",
         func="metrics:top_k_accuracy",
         summary="Top-k accuracy: the fraction of rows whose true class is among the k highest "
         "scores (higher is better).",
@@ -76,6 +78,7 @@ SPECS: tuple[LossSpec, ...] = (
     ),
     _spec(
         name="balanced_accuracy",
+        per_sample="correct",
         func="metrics:balanced_accuracy",
         summary="Balanced accuracy: the mean recall over the classes (higher is better).",
         formula="value = mean_{k present} C_kk / sum_j C_kj (C: the weighted confusion matrix, "
@@ -90,6 +93,7 @@ SPECS: tuple[LossSpec, ...] = (
     ),
     _spec(
         name="f1_macro",
+        per_sample="correct",
         func="metrics:f1_macro",
         summary="Macro F1: the mean of the per-class F1 scores (higher is better).",
         formula="F1_k = 2 TP_k / (2 TP_k + FP_k + FN_k) (0 when 0 / 0); value = mean_k F1_k",
@@ -103,6 +107,7 @@ SPECS: tuple[LossSpec, ...] = (
     ),
     _spec(
         name="f1_micro",
+        per_sample="correct",
         func="metrics:f1_micro",
         summary="Micro F1: F1 of the counts pooled over the classes (higher is better).",
         formula="value = 2 sum TP / (2 sum TP + sum FP + sum FN); with one label per row, the "
@@ -116,6 +121,7 @@ SPECS: tuple[LossSpec, ...] = (
     ),
     _spec(
         name="confusion_matrix",
+        per_sample="correct",
         func="metrics:confusion_matrix",
         summary="The confusion matrix (rows: true class, columns: predicted class); its value is "
         "the accuracy (higher is better).",
@@ -133,6 +139,7 @@ SPECS: tuple[LossSpec, ...] = (
     ),
     _spec(
         name="roc_auc",
+        per_sample="score",
         func="curves:roc_auc",
         summary="ROC AUC: the probability that a positive row scores above a negative one "
         "(higher is better).",
@@ -152,6 +159,7 @@ SPECS: tuple[LossSpec, ...] = (
     ),
     _spec(
         name="average_precision",
+        per_sample="score",
         func="curves:average_precision",
         summary="Average precision: the area under the precision-recall steps (higher is "
         "better).",
