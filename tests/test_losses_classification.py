@@ -128,6 +128,17 @@ class TestNumerics:
             idx = np.arange(len(a)) * 7 % c
             assert _targets._gather(a, idx).tobytes() == c_rows[np.arange(len(a)), idx].tobytes()
 
+    def test_keras_clip_copies_only_a_block_it_changes(self):
+        inside = np.array([[0.2, 0.8], [1e-7, 1 - 1e-7]])
+        assert _targets._keras_clip(inside) is inside
+        for p in ([[0.0, 1.0]], [[0.5, np.nan]], [[-0.0, 0.3]]):
+            p = np.array(p)
+            got = _targets._keras_clip(p)
+            assert got is not p
+            assert got.tobytes() == np.clip(p, 1e-7, 1 - 1e-7).tobytes()
+        empty = np.zeros((0, 3))
+        assert _targets._keras_clip(empty).shape == (0, 3)
+
     def test_row_sum_probe_rejects_an_order_that_is_not_numpys(self, monkeypatch):
         """A numpy that summed rows in another order would be caught by the probe, and
         row_sum would use np.sum (the same bits)."""

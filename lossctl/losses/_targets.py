@@ -89,6 +89,16 @@ def _per_class(value, num_classes: int, dtype, name: str) -> np.ndarray | None:
     return arr
 
 
+def _keras_clip(p: np.ndarray) -> np.ndarray:
+    """``np.clip(p, 1e-7, 1 - 1e-7)``, or ``p`` itself when no value lies outside (two
+    reductions over a block in cache cost less than the copy a clip that changes nothing
+    writes: 10M x 10 probabilities, a tenth of the loss's time)."""
+    lo, hi = (p.min(), p.max()) if p.size else (KERAS_EPSILON, KERAS_EPSILON)
+    if KERAS_EPSILON <= lo and hi <= 1.0 - KERAS_EPSILON:  # False for NaN: clipped (kept NaN)
+        return p
+    return np.clip(p, KERAS_EPSILON, 1.0 - KERAS_EPSILON)
+
+
 def _gather(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
     """``a[i, idx[i]]`` for each row: one ``take`` from the flat array when ``a`` is
     contiguous, row- or column-major (twice as fast as the two-array fancy index)."""

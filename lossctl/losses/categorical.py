@@ -30,6 +30,7 @@ from lossctl.losses._targets import (
     _dense,
     _gather,
     _indices,
+    _keras_clip,
     _one_hot,
     _per_class,
     _wmul,
@@ -70,8 +71,8 @@ def _keras_log_probs(p: np.ndarray) -> np.ndarray:
     """Keras categorical path: renormalise each row to sum 1, clip to [eps, 1-eps], log."""
     with np.errstate(invalid="ignore", divide="ignore"):
         p = p / row_sum(p, axis=-1, keepdims=True)  # a row of zeros gives NaN, as in Keras
-    p = np.clip(p, KERAS_EPSILON, 1.0 - KERAS_EPSILON)
-    return np.log(p)
+    np.clip(p, KERAS_EPSILON, 1.0 - KERAS_EPSILON, out=p)  # p is this function's own
+    return np.log(p, out=p)
 
 
 def _plain_log(p: np.ndarray) -> np.ndarray:
@@ -319,7 +320,7 @@ def sparse_categorical_crossentropy(
         else:
             # TensorFlow backend: clip, log, then sparse_softmax_cross_entropy_with_logits, whose
             # softmax renormalises the CLIPPED row: log(sum_c clip(p_c)) - log(clip(p_y)).
-            q = np.clip(p, KERAS_EPSILON, 1.0 - KERAS_EPSILON)
+            q = _keras_clip(p)
             if q.dtype == np.float32:  # TF's own order of operations, for its float32 rounding
                 logits = np.log(q)
                 m = row_max(logits)
