@@ -1180,13 +1180,17 @@ def build_cases(args: argparse.Namespace, log: Callable[[str], None]) -> tuple[l
     # OMP_NUM_THREADS also sets pyarrow's CPU pool; ARROW_NUM_THREADS for good measure)
     threads: list[tuple[str, Case, Case]] = []
     if args.threads:
-        for base in [c for g in groups for c in g if c.key in ("numpy-1M", "lossctl-npy-1M", "pandas-1M", "lossctl-csv-1M")]:
+        # the 10M rows (with --big) are where a second thread has blocks enough to share
+        scaled = ("numpy-1M", "lossctl-npy-1M", "pandas-1M", "lossctl-csv-1M",
+                  "lossctl-npy-10M", "lossctl-logits-10M", "lossctl-pq-10M")
+        for base in [c for g in groups for c in g if c.key in scaled]:
             pair = []
             for k in (1, 2):
                 env = {v: str(k) for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                                            "ARROW_NUM_THREADS", "ARROW_IO_THREADS",
                                            "LOSSCTL_THREADS")}
-                pair.append(Case(f"{base.key}@{k}", base.command, base.input, base.argv, env={**base.env, **env}))
+                pair.append(Case(f"{base.key}@{k}", base.command, base.input, base.argv, env={**base.env, **env},
+                                 heavy=base.heavy))
             threads.append((base.key, pair[0], pair[1]))
     return groups, notes, threads
 
