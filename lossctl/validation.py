@@ -269,9 +269,11 @@ def index_labels(
         raw = labels = _string_labels(col, classes, inp, start)
     else:
         raw = whole_labels(col, inp, start)
-        labels = raw - offset
+        labels = raw - offset if offset else raw
     valid = np.ones(labels.shape[0], dtype=bool) if ignore_class is None else raw != ignore_class
-    bad = valid & ((labels < 0) | (labels >= c))
+    bad = (labels < 0) | (labels >= c)
+    if ignore_class is not None:
+        bad &= valid
     if bad.any():
         i = int(np.argmax(bad))
         v = int(raw[i])
@@ -288,7 +290,7 @@ def index_labels(
             hint = f"{opt('y_pred')} has {c} columns, so labels must lie in [{lo}, {hi})"
         raise DataError(f"label {v} is out of range [{lo}, {hi})", **inp.where(start + i),
                         hint=hint)
-    return np.where(valid, labels, 0), valid
+    return (labels if ignore_class is None else np.where(valid, labels, 0)), valid
 
 
 def _dense_width_error(spec: LossSpec, true: np.ndarray, c: int, inp: Input) -> ShapeError:
