@@ -100,6 +100,15 @@ def test_npy_floats_widened_column_major_only_when_asked():
     assert npy_convert(np.arange(4, dtype=np.int32).reshape(2, 2), "F").flags.c_contiguous
 
 
+def test_an_nd_npy_source_keeps_its_samples_row_major(tmp_path):
+    maps = np.arange(6 * 3 * 4 * 5, dtype=np.float32).reshape(6, 3, 4, 5)
+    np.save(tmp_path / "maps.npy", maps)
+    with open_source(str(tmp_path / "maps.npy"), ReadOptions(column_major=True)) as src:
+        blocks = [b.data for b in src.blocks(None)]
+    assert all(b.flags.c_contiguous and b.shape[1:] == (3, 4, 5) for b in blocks)
+    assert np.array_equal(np.concatenate(blocks), maps)
+
+
 def test_arrow_parts_assembled_column_major_when_asked():
     parts = [np.arange(4.0)[:, None], np.arange(8, dtype=np.float32).reshape(4, 2)]
     f = assemble_parts(parts, 4, "F")
