@@ -289,3 +289,37 @@ def test_block_text_on_several_threads_is_the_text_of_one_in_row_order(cores, mo
         assert sum(submitted) == n and len(submitted) >= cores  # every row, on the threads
         assert max(submitted) * 4 * cores <= TEXT_CELLS + 4 * cores  # the same cells in flight
         pool.shutdown()
+
+
+def test_formatting_floats_attempts_no_import(monkeypatch):
+    """pyarrow infers the type of a list of Python strings by trying to import dateutil, a
+    failed import (a scan of sys.path) on every call, 10x the cost of a typed array: every
+    class of float the text fixes (1e-5's exponent form, 1e10's repr) goes through typed
+    arrays only."""
+    import importlib.abc
+    import sys
+
+    x = np.array([1.5e-5, -2.5e-6, 3e-5, 1.25e10, -7e15, 0.1, 1e-300, 5e300] * 40)
+    float_text(x)  # warm: the modules it needs are loaded
+    tried: list[str] = []
+
+    class Spy(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path, target=None):
+            tried.append(name)
+            return None
+
+    for name in [m for m in sys.modules if m == "dateutil" or m.startswith("dateutil.")]:
+        monkeypatch.delitem(sys.modules, name)  # as on a machine without it
+    monkeypatch.setattr(sys, "meta_path", [Spy(), *sys.meta_path])
+    text = float_text(x).to_pylist()
+    assert not tried, tried
+    assert text == [repr(float(v)) for v in x]
+    # the rows around them: separators, ends, keys and JSON's null, as CSV and JSON lines write
+    y = np.where(np.arange(len(x)) % 7 == 0, np.nan, x)
+    parts = [np.arange(len(x))[:, None], np.column_stack([x, y])]
+    csv_text = "".join(t for t, _, _ in block_text(parts, len(x), RowStyle(sep=",")))
+    jsonl = RowStyle(sep=", ", prefix="{", suffix="}\n", keys=('"i": ', '"a": ', '"b": '), json=True)
+    json_text = "".join(t for t, _, _ in block_text(parts, len(x), jsonl))
+    assert not tried, tried
+    assert csv_text.splitlines()[1] == f"1,{float(x[1])!r},{float(y[1])!r}"
+    assert json.loads(json_text.splitlines()[0]) == {"i": 0, "a": x[0], "b": None}

@@ -9,7 +9,21 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["column_text", "float_text", "format_column", "format_number", "int_csv"]
+__all__ = ["column_text", "float_text", "format_column", "format_number", "int_csv", "text_scalar"]
+
+_SCALARS: dict[str, Any] = {}
+
+
+def text_scalar(text: str) -> Any:
+    """``text`` as a pyarrow string scalar, for the kernels' text arguments. A plain ``str``
+    there is converted with type inference, which tries to import dateutil on every call: a
+    failed import, a scan of ``sys.path``, where dateutil is not installed."""
+    s = _SCALARS.get(text)
+    if s is None:
+        import pyarrow as pa
+
+        s = _SCALARS[text] = pa.scalar(text, type=pa.string())
+    return s
 
 
 def format_number(x: Any) -> str:
@@ -119,11 +133,12 @@ def _float_fixes(text: Any, x: Any) -> Any:
     with np.errstate(invalid="ignore"):  # floor(nan), floor(inf)
         integral = (a < 1e10) & (x == np.floor(x))
     classes = (  # disjoint
-        (integral, lambda t, v: pc.binary_join_element_wise(t, ".0", "")),  # "2" -> "2.0"
+        (integral, lambda t, v: pc.binary_join_element_wise(  # "2" -> "2.0"
+            t, text_scalar(".0"), text_scalar(""))),
         ((a >= 1e-9) & (a < 1e-6), lambda t, v: pc.replace_substring(t, "e-", "e-0")),
         ((a >= 1e-6) & (a < 1e-4), lambda t, v: _exponent_form(v)),  # "0.000015" -> "1.5e-05"
         # 1e10 <= |x| < 1e16 ("1.5e+10" -> "15000000000.0") is rare in losses: repr itself
-        ((a >= 1e10) & (a < 1e16), lambda t, v: pa.array(list(map(repr, v.tolist())))),
+        ((a >= 1e10) & (a < 1e16), lambda t, v: pa.array(list(map(repr, v.tolist())), type=pa.string())),
     )
     where, fixed = [], []
     for mask, fix in classes:
@@ -151,13 +166,13 @@ def _exponent_form(x: Any) -> Any:
     digits = pc.utf8_ltrim(pc.utf8_slice_codeunits(pc.cast(pa.array(a), pa.string()), 6), "0")
     many = pc.utf8_length(digits).to_numpy(zero_copy_only=False) > 1
     pieces = (
-        pa.array(["", "-"]).take(pa.array(np.signbit(x).astype(np.int8))),
+        pa.array(["", "-"], type=pa.string()).take(pa.array(np.signbit(x).astype(np.int8))),
         pc.utf8_slice_codeunits(digits, 0, 1),
-        pa.array(["", "."]).take(pa.array(many.astype(np.int8))),
+        pa.array(["", "."], type=pa.string()).take(pa.array(many.astype(np.int8))),
         pc.utf8_slice_codeunits(digits, 1),
-        pa.array(["e-06", "e-05"]).take(pa.array((a >= 1e-5).astype(np.int8))),
+        pa.array(["e-06", "e-05"], type=pa.string()).take(pa.array((a >= 1e-5).astype(np.int8))),
     )
-    return pc.binary_join_element_wise(*pieces, "")
+    return pc.binary_join_element_wise(*pieces, text_scalar(""))
 
 
 def float_text(x: Any) -> Any:
@@ -213,7 +228,7 @@ def column_text(col: Any, *, nonfinite: str | None = None) -> tuple[Any, int]:
     bad = ~np.isfinite(col)
     count = int(np.count_nonzero(bad))
     if count:
-        cells = pc.if_else(pa.array(bad), nonfinite, cells)
+        cells = pc.if_else(pa.array(bad), text_scalar(nonfinite), cells)
     return cells, count
 
 

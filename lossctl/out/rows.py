@@ -155,6 +155,8 @@ def _bulk_text(parts: list[Any], n: int, style: RowStyle) -> tuple[str, int]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from lossctl.out.numbers import text_scalar
+
     rows: list[Any] = []
     bad, col = 0, 0
     for part in parts:
@@ -163,17 +165,19 @@ def _bulk_text(parts: list[Any], n: int, style: RowStyle) -> tuple[str, int]:
         bad += mapped
         if style.keys is not None:
             keys = pa.array(list(style.keys[col:col + k]), type=pa.string())
-            cells = pc.binary_join_element_wise(keys.take(np.tile(np.arange(k), n)), cells, "")
+            cells = pc.binary_join_element_wise(keys.take(np.tile(np.arange(k), n)), cells,
+                                                text_scalar(""))
         if k > 1:
             offsets = pa.array(np.arange(0, n * k + 1, k, dtype=np.int32))
-            cells = pc.binary_join(pa.ListArray.from_arrays(offsets, cells), style.sep)
+            cells = pc.binary_join(pa.ListArray.from_arrays(offsets, cells), text_scalar(style.sep))
         rows.append(cells)
         col += k
     # two joins: one with the separator, one for the ends (one join of separators as
     # arguments takes longer than both)
-    body = pc.binary_join_element_wise(*rows, style.sep) if len(rows) > 1 else rows[0]
-    ends = [e for e in (style.prefix, body, style.suffix) if isinstance(e, pa.Array) or e]
-    lines = pc.binary_join_element_wise(*ends, "") if len(ends) > 1 else body
+    body = pc.binary_join_element_wise(*rows, text_scalar(style.sep)) if len(rows) > 1 else rows[0]
+    ends = [e if isinstance(e, pa.Array) else text_scalar(e)
+            for e in (style.prefix, body, style.suffix) if isinstance(e, pa.Array) or e]
+    lines = pc.binary_join_element_wise(*ends, text_scalar("")) if len(ends) > 1 else body
     return _values_text(lines, style.drop), bad
 
 
