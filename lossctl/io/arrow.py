@@ -125,7 +125,7 @@ class _Plan:
         self.runs = [(segs[int(seg_of[a])], int(local[a]), int(local[b - 1]) + 1)
                      for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
         self.array = next((sg for sg, _, _ in self.runs if sg.kind == "array"), None)
-        self.order = "F" if src.options.column_major else "C"
+        self.order = src.options.float_order()
         for sg, _, _ in self.runs:
             src._check_segment(sg)
 

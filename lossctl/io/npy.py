@@ -406,9 +406,8 @@ class NpySource(Source):
         else:
             all_cols = is_all(idx, self._k)
             for _, view in self._raw_blocks(fp):
-                # column-major rows of a 2-D array only: an N-D sample stays one C-order run
                 conv = npy_convert(view if all_cols else view[:, idx],
-                                   "F" if self.options.column_major and self.dims is None else "C")
+                                   self.options.float_order(self.dims))
                 yield conv.copy() if np.shares_memory(conv, view) else conv  # never hand out the buffer
 
     def _pieces(self, idx: Sequence[int], width: int) -> Iterator[Piece]:

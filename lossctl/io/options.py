@@ -97,3 +97,9 @@ class ReadOptions:
         _check_int("block_rows", self.block_rows, 1)
         _check_int("chunk_bytes", self.chunk_bytes, 1)
         _check_int("small_text_bytes", self.small_text_bytes, 0)
+
+    def float_order(self, dims: tuple[int, ...] | None = None) -> str:
+        """The memory order of a float block a reader builds: "F" under :attr:`column_major`
+        for rows of plain columns, "C" otherwise (an N-D sample, ``dims``, stays one C-order
+        run)."""
+        return "F" if self.column_major and dims is None else "C"

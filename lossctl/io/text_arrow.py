@@ -196,8 +196,7 @@ def _table_to_numpy(src: TextSource, table, idx: list[int], row0: int) -> np.nda
                 cols[i] = col  # typed by pyarrow: copied straight into the block below
     except BadCell as bad:
         raise src.cell_error(bad, row0, None)
-    return assemble_arrow([cols[i] for i in idx], table.num_rows,
-                          "F" if src.options.column_major else "C")
+    return assemble_arrow([cols[i] for i in idx], table.num_rows, src.options.float_order())
 
 
 def _diagnose(src: TextSource, chunk, line0: int, row0: int, arrow_msg: str) -> InputError:
