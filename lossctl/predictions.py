@@ -13,36 +13,16 @@ from typing import Any
 import numpy as np
 
 from lossctl.errors import DataError, opt
-from lossctl.losses._numerics import row_sum
+from lossctl.losses._numerics import row_max, row_min, row_sum
 from lossctl.losses.spec import LossSpec
 from lossctl.validation import Input, shown
 
-__all__ = ["EPS", "PROB_TOLERANCE", "check_domain", "predicted", "probability_rows", "row_stats"]
+__all__ = ["EPS", "PROB_TOLERANCE", "check_domain", "predicted", "probability_rows"]
 
 #: Keras's epsilon; the clip bound lossctl reports as "clipped".
 EPS = 1e-7
 #: Probabilities up to this much above 1 (or below 0) are rounding noise: set to 1 (0) with a note.
 PROB_TOLERANCE = 1e-6
-
-
-def row_stats(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Row minimum, maximum and float64 sum of a 2-D array.
-
-    numpy's axis=1 reductions cost 3-10 ns per element on short rows (a per-row inner loop);
-    for up to 32 columns, elementwise ufuncs over the columns cost about 1 ns per element.
-    The sum adds the columns left to right (np.sum would pair them: the last bits may differ).
-    """
-    n, c = a.shape
-    if c > 32 or c == 0:
-        return a.min(axis=1), a.max(axis=1), a.sum(axis=1, dtype=np.float64)
-    col = a[:, 0]
-    rmin, rmax, rsum = col.copy(), col.copy(), col.astype(np.float64)
-    for j in range(1, c):
-        col = a[:, j]
-        np.minimum(rmin, col, out=rmin)
-        np.maximum(rmax, col, out=rmax)
-        np.add(rsum, col, out=rsum)
-    return rmin, rmax, rsum
 
 
 def _not_probabilities(pred: np.ndarray, far: np.ndarray, inp: Input, start: int,
@@ -103,7 +83,7 @@ def _probabilities(pred: np.ndarray, inp: Input, start: int, spec: LossSpec, con
     # rows at the clip bounds (the report's count), and rows saturated at 0/1 (a warning when
     # all are): per-row extremes, only when a report wants them or 0/1 occur
     if (lo < EPS or hi > 1 - EPS) and (details or lo == 0 or hi == 1):
-        rmin, rmax, _ = row_stats(pred)
+        rmin, rmax = row_min(pred), row_max(pred)
         counters.clipped += int(((rmin < EPS) | (rmax > 1 - EPS)).sum())
         cand = ((rmin == 0) | (rmin == 1)) & ((rmax == 0) | (rmax == 1))
         if cand.any():  # a saturated row has its min and max in {0, 1}
