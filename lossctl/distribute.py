@@ -490,9 +490,7 @@ def run(ev: Any, tasks: list[Task], on_block: Callable | None,
     if req.report:
         from lossctl.report import ReportBuilder
 
-        builder = ReportBuilder(top=req.top, class_names=req.classes,
-                                offset=ev.computations[0].offset,
-                                per_sample=ev.computations[0].spec.per_sample)
+        builder = ReportBuilder.of(req, ev.computations[0])
     kept: list = []
     seen: set = set()
     executor = _executor(req)

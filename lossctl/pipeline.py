@@ -348,9 +348,7 @@ class Evaluation:
             if req.report:
                 from lossctl.report import ReportBuilder
 
-                builder = ReportBuilder(top=req.top, class_names=req.classes,
-                                        offset=self.computations[0].offset,
-                                        per_sample=self.computations[0].spec.per_sample)
+                builder = ReportBuilder.of(req, self.computations[0])
             if self.computations[0].spec.kind == "batch":
                 blocks = self._whole_batch(blocks)
             for start, (yt, yp, w, roles), first in self._computed(blocks):

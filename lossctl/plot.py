@@ -24,7 +24,6 @@ from collections.abc import Iterator, Sequence
 from typing import IO, Any
 
 from lossctl.errors import OutputError, UsageError, opt
-from lossctl.report import LABELS
 
 __all__ = ["FORMATS", "check_plot", "paired_difference_figure", "plot_format",
            "report_figure", "result_figure"]
@@ -178,7 +177,7 @@ def _histogram(ax: Any, report: Any, details: dict | None) -> None:
     ax.stairs(counts, edges, fill=True, color=_COLOR, alpha=0.85)
     if log:
         ax.set_xscale("log")
-    name = LABELS[getattr(report, "per_sample", "loss")][0]
+    name = report.labels[0]
     ax.set_xlabel(f"{name} (log scale)" if log else name)
     if report.samples and sum(counts) < report.samples:
         ax.text(0.98, 0.95, f"{sum(counts)} of {report.samples} shown", ha="right", va="top",
@@ -189,7 +188,7 @@ def _per_class(ax: Any, report: Any, details: dict | None) -> None:
     rows = report.per_class
     labels = [r.label for r in rows]
     x = list(range(len(rows)))
-    mean = LABELS[getattr(report, "per_sample", "loss")][1]
+    mean = report.labels[1]
     ax.bar(x, [r.mean_loss for r in rows], color=_COLOR)
     ax.set_title(f"{mean} per class" + (" (elements)" if report.elements else ""))
     ax.set_xlabel("true class")

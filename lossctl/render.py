@@ -334,9 +334,7 @@ def report(rep: Any, *, console: Console, precision: int = 6, width: int = 30) -
     summary.add_row(Text("flags"), Text(", ".join(counts) if counts else "none"))
     console.print(Panel(summary, title=Text("lossctl compute"), expand=False))
 
-    from lossctl.report import LABELS
-
-    value_name, mean_name, share_name = LABELS[getattr(rep, "per_sample", "loss")]
+    value_name, mean_name, share_name = rep.labels
     if rep.worst:
         has_cls = any(w.true is not None for w in rep.worst)
         cols = ["row" if shape is None else "sample", value_name]

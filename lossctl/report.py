@@ -86,9 +86,21 @@ class Report:
     #: what a per-sample value is (``LossSpec.per_sample``; its names in :data:`LABELS`)
     per_sample: str = "loss"
 
+    @property
+    def labels(self) -> tuple[str, str, str | None]:
+        """The names of a sample's value, of a class's mean and of its share (:data:`LABELS`)."""
+        return LABELS[self.per_sample]
+
 
 class ReportBuilder:
     """Accumulates what the report shows, block by block."""
+
+    @classmethod
+    def of(cls, req: Any, comp: Any) -> ReportBuilder:
+        """The builder of a request's report, whose values ``comp`` (its first computation)
+        computes."""
+        return cls(top=req.top, class_names=req.classes, offset=comp.offset,
+                   per_sample=comp.spec.per_sample)
 
     def __init__(self, *, top: int = 10, class_names: Sequence[str] | None = None,
                  offset: int = 0, reservoir: int = 200_000, seed: int = 0,
